@@ -1,0 +1,89 @@
+import { findProblems } from '../shared/check.js';
+import { takeConfigOption } from '../shared/cli.js';
+import { defaultConfig, type Config } from '../shared/config.js';
+import { ConfigError, ExitCode, UsageError } from '../shared/errors.js';
+import { flushFirewall, initFirewall } from '../shared/firewall.js';
+import { isExecutable, readConntrackMarks, readIptablesSave, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../shared/probe.js';
+import { showPlans } from '../shared/show.js';
+import { formatStatus, uplinkStatus } from '../shared/status.js';
+import { VERSION } from '../shared/version.js';
+import type { Context } from './context.js';
+
+const HELP = `Usage: pin-firewall [--config PATH] COMMAND [--help]
+
+Installs the firewall half of pin-hooks: connmarks set when a connection is born on an
+uplink, restored as fwmarks for LAN and router traffic, MASQUERADE on each uplink. All
+rules live in chains of our own (PIN-*), applied in one iptables-restore transaction.
+
+Commands:
+  init     install or refresh our chains and their jumps (idempotent, atomic)
+  flush    remove exactly what init added
+  show     print every plan (firewall, ip-up and ip-down per uplink); no root needed
+  status   per uplink: link, rule, table route, tracked connections (--json)
+  check    report problems a router will hit; exit ${ExitCode.problems} when there are any
+
+Config: --config PATH, else $PIN_HOOKS_CONFIG, else /etc/pin-hooks/pin-hooks.conf
+(built-in defaults when that file does not exist). --version prints the version.
+`;
+
+const COMMAND_HELP: Record<string, string> = {
+  init: 'Usage: pin-firewall [--config PATH] init\nInstalls or refreshes the PIN-* chains in one iptables-restore --noflush transaction; running it again changes nothing.\n',
+  flush: 'Usage: pin-firewall [--config PATH] flush\nRemoves the PIN-* chains and the jumps to them; nothing else.\n',
+  show: 'Usage: pin-firewall [--config PATH] show\nPrints the config in use and every plan: init, flush, and ip-up/ip-down for each uplink.\n',
+  status: 'Usage: pin-firewall [--config PATH] status [--json]\nPer uplink: link up, rule present, table route present, tracked connections with its mark.\n',
+  check: `Usage: pin-firewall [--config PATH] check\nReports rp_filter, ip_forward, missing tools, mark overlaps, systemd-networkd and config problems; exit ${ExitCode.problems} when any.\n`,
+};
+
+type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  init: async (context, config) => (await initFirewall(config(), context.log), 0),
+  flush: async (context, config) => (await flushFirewall(config(), context.log), 0),
+  show: async (context, config) => (context.stdout(showPlans(config())), 0),
+  status: async (context, config, flags) => {
+    const loaded = config();
+    const [links, rules, routes, conntrackMarks] = await Promise.all([readLinks(loaded), readRules(loaded), readRoutes(loaded), readConntrackMarks(loaded)]);
+    const rows = uplinkStatus(loaded, { links, rules, routes, conntrackMarks });
+    context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : formatStatus(rows));
+    return 0;
+  },
+  check: async (context, config) => {
+    let loaded: Config;
+    let configProblem: string | undefined;
+    try {
+      loaded = config();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      configProblem = `${error.message} (checked the rest with the built-in defaults)`;
+      loaded = defaultConfig();
+    }
+    const tools = Object.entries(loaded.paths)
+      .filter(([key]) => key !== 'lock')
+      .map(([key, path]) => ({ key, path, executable: isExecutable(path) }));
+    const problems = findProblems(loaded, {
+      sysctl: readSysctl,
+      links: await readLinks(loaded).then((links) => links.map((link) => link.name)).catch(() => []),
+      tools,
+      iptablesSave: await readIptablesSave(loaded).catch(() => undefined),
+      rules: await readRules(loaded).catch(() => []),
+      networkd: readNetworkd(),
+      configProblem,
+    });
+    context.stdout(problems.length === 0 ? 'ok: no problems found\n' : problems.map((problem) => `problem: ${problem}\n`).join(''));
+    return problems.length === 0 ? 0 : ExitCode.problems;
+  },
+};
+
+export async function pinFirewall(context: Context): Promise<number> {
+  const { config: option, rest } = takeConfigOption(context.args);
+  const [command, ...flags] = rest;
+  if (command === undefined || command === '--help' || command === 'help') return context.stdout(HELP), command === undefined ? ExitCode.usage : 0;
+  if (command === '--version') return context.stdout(`pin-firewall ${VERSION}\n`), 0;
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+  if (flags.includes('--help')) return context.stdout(COMMAND_HELP[command]!), 0;
+  const allowed = command === 'status' ? ['--json'] : [];
+  const unknown = flags.find((flag) => !allowed.includes(flag));
+  if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" for ${command}; see pin-firewall ${command} --help`);
+  return run(context, () => context.config(option), flags);
+}

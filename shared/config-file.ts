@@ -1,0 +1,41 @@
+/** Finds, checks and reads the config file; only this file touches the disk for config. */
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { ConfigError } from './errors.js';
+import { DEFAULT_CONFIG_PATH, defaultConfig, parseConfig, type Config } from './config.js';
+
+export interface ConfigChoice {
+  path: string;
+  /** Named by --config or PIN_HOOKS_CONFIG: then a missing file is an error, not "use defaults". */
+  explicit: boolean;
+}
+
+export function chooseConfigPath(option: string | undefined, env: NodeJS.ProcessEnv): ConfigChoice {
+  if (option !== undefined) return { path: option, explicit: true };
+  const fromEnv = env.PIN_HOOKS_CONFIG;
+  if (fromEnv) return { path: fromEnv, explicit: true };
+  return { path: DEFAULT_CONFIG_PATH, explicit: false };
+}
+
+/** Refuses what sshd refuses: a file root does not own, or one others may write. */
+export function unsafeConfigReason(stats: Pick<Stats, 'uid' | 'mode'>): string | undefined {
+  if (stats.uid !== 0) return `is owned by uid ${stats.uid}, not root; run: chown root: FILE`;
+  if ((stats.mode & 0o022) !== 0) {
+    return `is writable by group or others (mode ${(stats.mode & 0o777).toString(8)}); run: chmod go-w FILE`;
+  }
+  return undefined;
+}
+
+export function loadConfig(choice: ConfigChoice): Config {
+  let stats: Stats;
+  try {
+    stats = statSync(choice.path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !choice.explicit) return defaultConfig();
+    throw new ConfigError(`cannot read config: ${code ?? (error as Error).message}; check the path given by --config or PIN_HOOKS_CONFIG`, choice.path);
+  }
+  if (!stats.isFile()) throw new ConfigError('config is not a regular file', choice.path);
+  const unsafe = unsafeConfigReason(stats);
+  if (unsafe) throw new ConfigError(`refusing config that ${unsafe.replace('FILE', choice.path)}`, choice.path);
+  return parseConfig(readFileSync(choice.path, 'utf8'), choice.path);
+}

@@ -1,0 +1,318 @@
+/** The config file: built-in defaults, ini parsing and validation into the uplink model. */
+import { parse } from 'ini';
+import { ConfigError } from './errors.js';
+import { indexIniLines, type IniLines } from './ini-lines.js';
+import { isIfaceName, normalizeCidr } from './net.js';
+import { markInMask, unitFromName, hex, type Uplink, type UplinkOverride } from './uplink.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/pin-hooks/pin-hooks.conf';
+
+/** What to do with an uplink's rp_filter at ip-up: strict (1) drops replies to pinned incoming connections. */
+export type RpFilterPolicy = 'loose' | 'leave';
+
+export interface Paths {
+  ip: string;
+  iptablesRestore: string;
+  iptablesSave: string;
+  conntrack: string;
+  logger: string;
+  flock: string;
+  lock: string;
+}
+
+export interface Config {
+  /** The file the values came from; undefined when the built-in defaults apply. */
+  source: string | undefined;
+  lanInterfaces: string[];
+  lanNetworks: string[];
+  markMask: number;
+  tableBase: number;
+  priorityBase: number;
+  masquerade: boolean;
+  rpFilter: RpFilterPolicy;
+  syslog: boolean;
+  paths: Paths;
+  uplinks: Uplink[];
+}
+
+type Settings = Omit<Config, 'source' | 'uplinks'> & { uplinkNames: string[] };
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  lanInterfaces: ['eth0'],
+  lanNetworks: ['10.0.0.0/24'],
+  uplinkNames: ['ppp0', 'ppp1', 'ppp2', 'ppp3', 'ppp4'],
+  markMask: 0xff00,
+  tableBase: 100,
+  priorityBase: 10000,
+  masquerade: true,
+  rpFilter: 'loose',
+  syslog: true,
+  paths: {
+    ip: '/usr/sbin/ip',
+    iptablesRestore: '/usr/sbin/iptables-restore',
+    iptablesSave: '/usr/sbin/iptables-save',
+    conntrack: '/usr/sbin/conntrack',
+    logger: '/usr/bin/logger',
+    flock: '/usr/bin/flock',
+    lock: '/run/pin-hooks.lock',
+  },
+};
+
+/** Tables the kernel reserves (unspec, default, main, local). */
+const RESERVED_TABLES = new Set([0, 253, 254, 255]);
+/** 32766 is the main table's rule: ours must come before it. */
+const MAX_PRIORITY = 32765;
+
+// ---- value parsers: each returns the value or throws the message's tail ----
+
+type Parse<T> = (raw: string) => T;
+
+function wholeNumber(raw: string): number {
+  const text = raw.trim();
+  if (!/^(0x[0-9a-f]{1,8}|[0-9]{1,10})$/i.test(text)) throw new Error(`"${raw}" is not a number (decimal or 0x hex)`);
+  return Number(text);
+}
+
+function inRange(min: number, max: number, what: string): Parse<number> {
+  return (raw) => {
+    const value = wholeNumber(raw);
+    if (value < min || value > max) throw new Error(`${what} must be ${min}..${max}, got ${raw.trim()}`);
+    return value;
+  };
+}
+
+const mask: Parse<number> = (raw) => {
+  const value = wholeNumber(raw);
+  if (value === 0 || value > 0xffffffff) throw new Error(`mark_mask must be a non-zero 32-bit mask such as 0xff00, got ${raw.trim()}`);
+  return value;
+};
+
+const table: Parse<number> = (raw) => {
+  const value = inRange(1, 0xffffffff, 'a table')(raw);
+  if (RESERVED_TABLES.has(value)) throw new Error(`table ${value} is reserved by the kernel (253 default, 254 main, 255 local)`);
+  return value;
+};
+
+const priority = inRange(1, MAX_PRIORITY, 'an ip rule priority (0, 32766 and 32767 belong to the kernel)');
+
+const flag: Parse<boolean> = (raw) => {
+  const text = raw.trim().toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(text)) return true;
+  if (['no', 'false', 'off', '0'].includes(text)) return false;
+  throw new Error(`"${raw}" is not yes or no`);
+};
+
+function list(item: (text: string) => boolean, what: string, hint: string): Parse<string[]> {
+  return (raw) => {
+    const items = raw.split(/[\s,]+/).filter(Boolean);
+    if (items.length === 0) throw new Error(`needs at least one ${what}`);
+    for (const text of items) if (!item(text)) throw new Error(`"${text}" is not ${what} (${hint})`);
+    return items;
+  };
+}
+
+const ifaces = list(isIfaceName, 'an interface name', 'letters, digits, _ . -, at most 15');
+const uplinkNames = list((text) => isIfaceName(text) && !text.includes('.'), 'an uplink name', 'letters, digits, _ -, at most 15');
+const networks: Parse<string[]> = (raw) =>
+  list((text) => normalizeCidr(text) !== undefined, 'an IPv4 network', 'address/length with no host bits, e.g. 10.0.0.0/24')(raw).map(
+    (text) => normalizeCidr(text)!,
+  );
+
+const absolutePath: Parse<string> = (raw) => {
+  const text = raw.trim();
+  if (!/^\/[^\0]*$/.test(text)) throw new Error(`"${raw}" is not an absolute path`);
+  return text;
+};
+
+const rpFilter: Parse<RpFilterPolicy> = (raw) => {
+  const text = raw.trim();
+  if (text === 'loose' || text === 'leave') return text;
+  throw new Error(`"${raw}" is not loose or leave`);
+};
+
+// ---- the schema: section -> key -> how to parse and where it goes ----
+
+type Apply = (settings: Settings, raw: string) => void;
+const set =
+  <T>(parseValue: Parse<T>, put: (settings: Settings, value: T) => void): Apply =>
+  (settings, raw) =>
+    put(settings, parseValue(raw));
+
+const SCHEMA: Record<string, Record<string, Apply>> = {
+  lan: {
+    interfaces: set(ifaces, (s, v) => (s.lanInterfaces = v)),
+    networks: set(networks, (s, v) => (s.lanNetworks = v)),
+  },
+  uplinks: {
+    names: set(uplinkNames, (s, v) => (s.uplinkNames = v)),
+    mark_mask: set(mask, (s, v) => (s.markMask = v)),
+    table_base: set(table, (s, v) => (s.tableBase = v)),
+    priority_base: set(priority, (s, v) => (s.priorityBase = v)),
+    masquerade: set(flag, (s, v) => (s.masquerade = v)),
+    rp_filter: set(rpFilter, (s, v) => (s.rpFilter = v)),
+  },
+  paths: {
+    ip: set(absolutePath, (s, v) => (s.paths.ip = v)),
+    iptables_restore: set(absolutePath, (s, v) => (s.paths.iptablesRestore = v)),
+    iptables_save: set(absolutePath, (s, v) => (s.paths.iptablesSave = v)),
+    conntrack: set(absolutePath, (s, v) => (s.paths.conntrack = v)),
+    logger: set(absolutePath, (s, v) => (s.paths.logger = v)),
+    flock: set(absolutePath, (s, v) => (s.paths.flock = v)),
+    lock: set(absolutePath, (s, v) => (s.paths.lock = v)),
+  },
+  log: {
+    syslog: set(flag, (s, v) => (s.syslog = v)),
+  },
+};
+
+const UPLINK_SCHEMA: Record<string, (override: UplinkOverride, raw: string) => void> = {
+  unit: (o, raw) => (o.unit = inRange(0, 999999, 'a unit')(raw)),
+  mark: (o, raw) => (o.mark = inRange(1, 0xffffffff, 'a mark value')(raw)),
+  table: (o, raw) => (o.table = table(raw)),
+  priority: (o, raw) => (o.priority = priority(raw)),
+  masquerade: (o, raw) => (o.masquerade = flag(raw)),
+};
+
+const DERIVED_FROM: Record<keyof UplinkOverride, string> = {
+  unit: 'names',
+  mark: 'mark_mask',
+  table: 'table_base',
+  priority: 'priority_base',
+  masquerade: 'masquerade',
+};
+
+const UPLINK_SECTION = /^uplink\s+(\S+)$/;
+
+function rawValue(value: unknown): string {
+  // ini turns bare true/false into booleans and `key` with no `=` into true.
+  return typeof value === 'string' ? value : String(value);
+}
+
+/** Parses and validates a config text; every error names file:line and how to fix it. */
+export function parseConfig(text: string, file: string): Config {
+  const lines = indexIniLines(text);
+  const where = (line: number | undefined) => (line === undefined ? file : `${file}:${line}`);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`cannot parse: ${(error as Error).message}`, file);
+  }
+
+  const settings: Settings = structuredClone(DEFAULT_SETTINGS) as Settings;
+  const overrides = new Map<string, UplinkOverride>();
+
+  for (const [section, body] of Object.entries(parsed)) {
+    if (typeof body !== 'object' || body === null) {
+      throw new ConfigError(`"${section}" stands outside any section; put it under [lan], [uplinks], [paths] or [log]`, where(lines.key('', section)));
+    }
+    const uplinkName = UPLINK_SECTION.exec(section)?.[1];
+    if (uplinkName !== undefined) {
+      if (!isIfaceName(uplinkName)) {
+        throw new ConfigError(`[${section}]: "${uplinkName}" is not an interface name`, where(lines.section(section)));
+      }
+      overrides.set(uplinkName, applyKeys(body as Record<string, unknown>, section, UPLINK_SCHEMA, {}, lines, where));
+      continue;
+    }
+    const keys = SCHEMA[section];
+    if (!keys) {
+      throw new ConfigError(`unknown section [${section}]; known: [lan], [uplinks], [paths], [log], [uplink NAME]`, where(lines.section(section)));
+    }
+    applyKeys(body as Record<string, unknown>, section, keys, settings, lines, where);
+  }
+
+  for (const name of overrides.keys()) {
+    if (!settings.uplinkNames.includes(name)) {
+      throw new ConfigError(`[uplink ${name}] is not listed in [uplinks] names; add it there or remove the section`, where(lines.section(`uplink ${name}`)));
+    }
+  }
+
+  // A derived value is blamed on the override that set it, else on the setting it came from.
+  const lineOf = (name: string, key: keyof UplinkOverride) =>
+    where(lines.key(`uplink ${name}`, key) ?? lines.key('uplinks', DERIVED_FROM[key]) ?? lines.key('uplinks', 'names') ?? lines.section('uplinks'));
+  const uplinks = settings.uplinkNames.map((name) => {
+    try {
+      return deriveUplink(name, overrides.get(name) ?? {}, settings);
+    } catch (error) {
+      if (!(error instanceof DeriveError)) throw error;
+      throw new ConfigError(error.message, lineOf(name, error.key));
+    }
+  });
+  findCollision(uplinks, lineOf);
+  const { uplinkNames: _names, ...rest } = settings;
+  return { source: file, ...rest, uplinks };
+}
+
+function applyKeys<T>(
+  body: Record<string, unknown>,
+  section: string,
+  keys: Record<string, (target: T, raw: string) => void>,
+  target: T,
+  lines: IniLines,
+  where: (line: number | undefined) => string,
+): T {
+  for (const [key, value] of Object.entries(body)) {
+    const apply = keys[key];
+    if (!apply) {
+      throw new ConfigError(`unknown key "${key}" in [${section}]; known: ${Object.keys(keys).join(', ')}`, where(lines.key(section, key)));
+    }
+    try {
+      apply(target, rawValue(value));
+    } catch (error) {
+      throw new ConfigError(`${key}: ${(error as Error).message}`, where(lines.key(section, key)));
+    }
+  }
+  return target;
+}
+
+class DeriveError extends Error {
+  constructor(
+    message: string,
+    readonly key: keyof UplinkOverride,
+  ) {
+    super(message);
+  }
+}
+
+function deriveUplink(name: string, override: UplinkOverride, settings: Settings): Uplink {
+  const unit = override.unit ?? unitFromName(name);
+  if (unit === undefined) {
+    throw new DeriveError(`uplink ${name}: cannot derive a unit number from a name that is not pppN; set "unit = N" in [uplink ${name}]`, 'unit');
+  }
+  const markValue = override.mark ?? unit + 1;
+  const mark = markInMask(markValue, settings.markMask);
+  if (mark === undefined) {
+    throw new DeriveError(
+      `uplink ${name}: mark ${markValue} does not fit mark_mask ${hex(settings.markMask)}; widen the mask or set a smaller "mark" in [uplink ${name}]`,
+      'mark',
+    );
+  }
+  const tableId = override.table ?? settings.tableBase + unit;
+  if (RESERVED_TABLES.has(tableId) || tableId > 0xffffffff) {
+    throw new DeriveError(`uplink ${name}: table ${tableId} is reserved or too large; set "table" in [uplink ${name}] or change table_base`, 'table');
+  }
+  const rulePriority = override.priority ?? settings.priorityBase + unit;
+  if (rulePriority > MAX_PRIORITY) {
+    throw new DeriveError(`uplink ${name}: priority ${rulePriority} comes after the main table (32766); lower priority_base or set "priority"`, 'priority');
+  }
+  return { name, unit, mark, table: tableId, priority: rulePriority, masquerade: override.masquerade ?? settings.masquerade };
+}
+
+function findCollision(uplinks: Uplink[], where: (name: string, key: 'mark' | 'table' | 'priority') => string): void {
+  for (const key of ['mark', 'table', 'priority'] as const) {
+    const seen = new Map<number, string>();
+    for (const uplink of uplinks) {
+      const other = seen.get(uplink[key]);
+      if (other !== undefined) {
+        const value = key === 'mark' ? hex(uplink.mark) : String(uplink[key]);
+        throw new ConfigError(`uplinks ${other} and ${uplink.name} share ${key} ${value}; set a distinct "${key}" in [uplink ${uplink.name}]`, where(uplink.name, key));
+      }
+      seen.set(uplink[key], uplink.name);
+    }
+  }
+}
+
+/** The built-in defaults as a Config, for a router with no config file. */
+export function defaultConfig(): Config {
+  return { ...parseConfig('', '(built-in defaults)'), source: undefined };
+}

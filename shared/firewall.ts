@@ -1,0 +1,29 @@
+/** pin-firewall init and flush: read iptables-save, plan, apply one iptables-restore transaction. */
+import type { Config } from './config.js';
+import type { Log } from './log.js';
+import { parseIptablesSave } from './iptables-state.js';
+import { withLock } from './lock.js';
+import { planInit, planRemoval } from './plan-firewall.js';
+import { readIptablesSave } from './probe.js';
+import { runTool } from './runner.js';
+
+async function restore(config: Config, plan: string): Promise<void> {
+  await runTool(config.paths.iptablesRestore, ['--noflush', '--wait=10'], plan);
+}
+
+export async function initFirewall(config: Config, log: Log): Promise<void> {
+  await withLock(config.paths, async () => {
+    const state = parseIptablesSave(await readIptablesSave(config));
+    await restore(config, planInit(config, state));
+  });
+  log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')})`);
+}
+
+export async function flushFirewall(config: Config, log: Log): Promise<void> {
+  await withLock(config.paths, async () => {
+    const plan = planRemoval(parseIptablesSave(await readIptablesSave(config)));
+    if (plan === '') return log.info('no pin-hooks rules installed; nothing to remove');
+    await restore(config, plan);
+    log.info('removed the pin-hooks chains and their jumps');
+  });
+}

@@ -1,0 +1,59 @@
+/** The uplink model: which mark, routing table and rule priority each PPP uplink gets. */
+
+export interface Uplink {
+  /** Interface name as pppd reports it (PPP_IFACE), e.g. ppp0. */
+  name: string;
+  /** pppd's unit number; mark, table and priority are derived from it unless overridden. */
+  unit: number;
+  /** The connmark/fwmark value, already shifted into the mark mask. */
+  mark: number;
+  table: number;
+  priority: number;
+  masquerade: boolean;
+}
+
+export interface UplinkOverride {
+  unit?: number;
+  /** A value inside the mask, counted from the mask's lowest bit (1 = the lowest step). */
+  mark?: number;
+  table?: number;
+  priority?: number;
+  masquerade?: boolean;
+}
+
+export interface UplinkDefaults {
+  markMask: number;
+  tableBase: number;
+  priorityBase: number;
+  masquerade: boolean;
+}
+
+/** pppN -> N; other names (pppd's `ifname` option) need an explicit unit. */
+export function unitFromName(name: string): number | undefined {
+  const match = /^ppp(0|[1-9][0-9]{0,5})$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Position of the mask's lowest set bit: mark values count from there. */
+export function maskShift(mask: number): number {
+  let shift = 0;
+  while (shift < 32 && ((mask >>> shift) & 1) === 0) shift++;
+  return shift;
+}
+
+/** Shifts a mark value into the mask; undefined when it does not fit inside the mask. */
+export function markInMask(value: number, mask: number): number | undefined {
+  if (!Number.isSafeInteger(value) || value < 1) return undefined;
+  const mark = value * 2 ** maskShift(mask);
+  if (mark > 0xffffffff || (mark & ~mask) !== 0) return undefined;
+  return mark >>> 0;
+}
+
+export function hex(value: number): string {
+  return `0x${(value >>> 0).toString(16)}`;
+}
+
+/** Chooses an uplink by interface name; undefined means "not managed by us". */
+export function findUplink(uplinks: readonly Uplink[], iface: string): Uplink | undefined {
+  return uplinks.find((uplink) => uplink.name === iface);
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { findProblems, markBitsOfRule, networkdRemovesForeignRules, type CheckFacts } from '../../shared/check.js';
+import { defaultConfig, parseConfig } from '../../shared/config.js';
+import { planInit } from '../../shared/plan-firewall.js';
+
+const config = defaultConfig();
+
+function healthy(overrides: Partial<CheckFacts> = {}): CheckFacts {
+  const sysctls: Record<string, string> = { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/all/rp_filter': '0', 'net/ipv4/conf/ppp0/rp_filter': '2' };
+  return {
+    sysctl: (key) => sysctls[key],
+    links: ['lo', 'eth0', 'ppp0'],
+    tools: [{ key: 'ip', path: '/usr/sbin/ip', executable: true }],
+    iptablesSave: planInit(config, new Map()),
+    rules: [{ priority: 10000, src: 'all', fwmark: '0x100', fwmask: '0xff00', table: '100' }],
+    networkd: { running: false, configs: [] },
+    configProblem: undefined,
+    ...overrides,
+  };
+}
+
+describe('check', () => {
+  it('finds nothing on a healthy router, our own rules included', () => {
+    expect(findProblems(config, healthy())).toEqual([]);
+  });
+
+  it('reports ip_forward off', () => {
+    expect(findProblems(config, healthy({ sysctl: () => '0' }))).toContainEqual(expect.stringMatching(/^net\.ipv4\.ip_forward is off/));
+  });
+
+  it('reports strict rp_filter on an uplink, counting the "all" value', () => {
+    const sysctls: Record<string, string> = { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/all/rp_filter': '1', 'net/ipv4/conf/ppp0/rp_filter': '0' };
+    expect(findProblems(config, healthy({ sysctl: (key) => sysctls[key] }))).toEqual([expect.stringMatching(/^strict rp_filter on ppp0/)]);
+    sysctls['net/ipv4/conf/ppp0/rp_filter'] = '2';
+    expect(findProblems(config, healthy({ sysctl: (key) => sysctls[key] }))).toEqual([]);
+  });
+
+  it('reports a missing tool with the key to set', () => {
+    const tools = [{ key: 'conntrack', path: '/usr/sbin/conntrack', executable: false }];
+    expect(findProblems(config, healthy({ tools }))).toEqual([expect.stringMatching(/^conntrack \/usr\/sbin\/conntrack is missing .* \[paths\] conntrack$/)]);
+  });
+
+  it('reports foreign iptables rules using bits of our mask, and not those outside it', () => {
+    const qos = '*mangle\n:QOS - [0:0]\n-A QOS -j MARK --set-xmark 0x1/0xff\n-A POSTROUTING -j MARK --set-xmark 0x10000/0x10000\nCOMMIT\n';
+    expect(findProblems(config, healthy({ iptablesSave: qos }))).toEqual([]);
+    const clash = '*mangle\n-A PREROUTING -m mark --mark 0x200 -j ACCEPT\nCOMMIT\n';
+    expect(findProblems(config, healthy({ iptablesSave: clash }))).toEqual([expect.stringMatching(/^iptables rule uses mark bits inside our mark_mask 0xff00: -t mangle -A PREROUTING/)]);
+  });
+
+  it('reports foreign ip rules whose fwmark overlaps our mask', () => {
+    const rules = [{ priority: 100, src: 'all', fwmark: '0xca6c', table: '51820' }];
+    expect(findProblems(config, healthy({ rules }))).toEqual([expect.stringMatching(/^ip rule 100 \(fwmark 0xca6c\) overlaps our mark_mask/)]);
+  });
+
+  it('reports systemd-networkd removing foreign rules, unless told not to', () => {
+    const running = { running: true, configs: ['[Network]\n#ManageForeignRoutingPolicyRules=yes\n'] };
+    expect(findProblems(config, healthy({ networkd: running }))).toEqual([expect.stringMatching(/^systemd-networkd removes ip rules/)]);
+    running.configs.push('[Network]\nManageForeignRoutingPolicyRules=no\n');
+    expect(findProblems(config, healthy({ networkd: running }))).toEqual([]);
+  });
+
+  it('reports a config it could not load', () => {
+    expect(findProblems(config, healthy({ configProblem: 'x.conf: refusing config' }))).toEqual(['config: x.conf: refusing config']);
+  });
+
+  it('reports strict rp_filter everywhere when told to leave it', () => {
+    const leave = parseConfig('[uplinks]\nrp_filter = leave\n', 'x.conf');
+    const sysctls: Record<string, string> = { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/all/rp_filter': '1' };
+    expect(findProblems(leave, healthy({ sysctl: (key) => sysctls[key], links: [] }))).toEqual([expect.stringMatching(/rp_filter = leave: every uplink will be strict/)]);
+  });
+});
+
+describe('mark bits of a rule', () => {
+  it.each([
+    ['MARK --set-xmark 0x10/0xf0', 0xf0],
+    ['-m mark --mark 0x1', 0xffffffff],
+    ['-m connmark --mark 0x0/0xff00 -j RETURN', 0xff00],
+    ['CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff', 0xff],
+    ['CONNMARK --save-mark', 0xffffffff],
+    ['-j ACCEPT', 0],
+  ])('%s', (spec, bits) => {
+    expect(markBitsOfRule(spec)).toBe(bits);
+  });
+});
+
+describe('networkd', () => {
+  it('manages foreign rules by default', () => {
+    expect(networkdRemovesForeignRules([])).toBe(true);
+    expect(networkdRemovesForeignRules(['ManageForeignRoutingPolicyRules=false'])).toBe(false);
+  });
+});

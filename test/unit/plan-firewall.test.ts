@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, parseConfig } from '../../shared/config.js';
+import { parseIptablesSave } from '../../shared/iptables-state.js';
+import { planInit, planRemoval, stateAfterInit } from '../../shared/plan-firewall.js';
+
+const config = defaultConfig();
+
+/** Applies a plan's rule lines to a state the way iptables-restore --noflush does, for our subset. */
+function apply(state: ReturnType<typeof parseIptablesSave>, plan: string) {
+  let table = '';
+  for (const line of plan.split('\n')) {
+    if (line.startsWith('*')) {
+      table = line.slice(1);
+      if (!state.has(table)) state.set(table, { chains: new Map(), rules: [] });
+      continue;
+    }
+    const current = state.get(table)!;
+    const [op, chain, ...rest] = line.split(' ');
+    if (line.startsWith(':')) {
+      const name = line.slice(1).split(' ')[0]!;
+      current.chains.set(name, '-');
+      current.rules = current.rules.filter((spec) => !spec.startsWith(`${name} `));
+    } else if (op === '-A') current.rules.push([chain, ...rest].join(' '));
+    else if (op === '-I') current.rules.unshift([chain, ...rest.slice(1)].join(' '));
+    else if (op === '-D') current.rules.splice(current.rules.indexOf([chain, ...rest].join(' ')), 1);
+    else if (op === '-F') current.rules = current.rules.filter((spec) => !spec.startsWith(`${chain} `));
+    else if (op === '-X') current.chains.delete(chain!);
+  }
+  return state;
+}
+
+describe('the firewall plan for the seed network (five uplinks, LAN eth0 10.0.0.0/24)', () => {
+  it('matches the golden transaction', async () => {
+    await expect(planInit(config, new Map())).toMatchFileSnapshot('golden/default-init.iptables');
+  });
+
+  it('matches the golden removal after init', async () => {
+    await expect(planRemoval(stateAfterInit(config))).toMatchFileSnapshot('golden/default-flush.iptables');
+  });
+
+  it('masks every mark it sets or restores, so bits outside 0xff00 survive', () => {
+    const lines = planInit(config, new Map()).split('\n').filter((line) => /CONNMARK/.test(line));
+    expect(lines.length).toBe(5 * 3 + 2);
+    for (const line of lines) expect(line).toMatch(/--set-xmark 0x[0-9a-f]+\/0xff00$|--restore-mark --nfmask 0xff00 --ctmask 0xff00$/);
+  });
+
+  it('never re-marks a connection that already has our mark', () => {
+    const plan = planInit(config, new Map());
+    for (const chain of ['PIN-INPUT', 'PIN-FORWARD', 'PIN-POSTROUTING']) {
+      const rules = plan.split('\n').filter((line) => line.startsWith(`-A ${chain} `) && !line.includes('MASQUERADE'));
+      expect(rules.slice(0, 2)).toEqual([`-A ${chain} -m conntrack ! --ctstate NEW -j RETURN`, `-A ${chain} -m connmark ! --mark 0x0/0xff00 -j RETURN`]);
+    }
+  });
+
+  it('does not add a jump again when init runs on top of itself', () => {
+    const plan = planInit(config, stateAfterInit(config));
+    expect(plan).not.toMatch(/^-[AI] (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) /m);
+    const sorted = (state: ReturnType<typeof stateAfterInit>) => [...state].map(([table, { chains, rules }]) => [table, [...chains], [...rules].sort()]);
+    expect(sorted(apply(stateAfterInit(config), plan))).toEqual(sorted(stateAfterInit(config)));
+  });
+
+  it('removes jumps an outside hand added twice', () => {
+    const state = stateAfterInit(config);
+    state.get('mangle')!.rules.push('FORWARD -j PIN-FORWARD');
+    expect(planInit(config, state)).toMatch(/^-D FORWARD -j PIN-FORWARD$/m);
+  });
+
+  it('leaves out MASQUERADE for uplinks that do not want it', () => {
+    const custom = parseConfig('[uplinks]\nnames = ppp0 ppp1\n[uplink ppp1]\nmasquerade = no\n', 'x.conf');
+    const nat = planInit(custom, new Map()).split('*nat')[1]!;
+    expect(nat).toMatch(/-o ppp0 -j MASQUERADE/);
+    expect(nat).not.toMatch(/ppp1/);
+  });
+
+  it('restores marks for every LAN interface and skips every LAN network', () => {
+    const custom = parseConfig('[lan]\ninterfaces = eth0 eth1\nnetworks = 10.0.0.0/24 10.9.0.0/16\n', 'x.conf');
+    const plan = planInit(custom, new Map());
+    expect(plan).toMatch(/-A PIN-PREROUTING -d 10\.9\.0\.0\/16 -j RETURN/);
+    expect(plan).toMatch(/-A PIN-PREROUTING -i eth1 -j CONNMARK --restore-mark/);
+    expect(plan).toMatch(/-A PIN-OUTPUT -d 10\.0\.0\.0\/24 -j RETURN/);
+  });
+});
+
+describe('removal', () => {
+  it('takes away exactly what init added', () => {
+    const before = parseIptablesSave('*mangle\n:PREROUTING ACCEPT [0:0]\n:QOS - [0:0]\n-A PREROUTING -j QOS\n-A QOS -j MARK --set-xmark 0x1/0xff\nCOMMIT\n');
+    const initialized = apply(structuredClone(before), planInit(config, before));
+    expect(apply(initialized, planRemoval(initialized)).get('mangle')).toEqual(before.get('mangle'));
+  });
+
+  it('also removes a jump to our chains that someone else added', () => {
+    const state = stateAfterInit(config);
+    state.get('nat')!.rules.push('POSTROUTING -o ppp9 -j PIN-POSTROUTING');
+    expect(planRemoval(state)).toMatch(/^-D POSTROUTING -o ppp9 -j PIN-POSTROUTING$/m);
+  });
+
+  it('is empty when nothing of ours is installed', () => {
+    expect(planRemoval(parseIptablesSave('*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n'))).toBe('');
+  });
+});
