@@ -10,6 +10,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Debian package -> a file it installs, to skip apt-get when everything is there. */
 const APT = {
   iptables: '/usr/sbin/iptables-restore',
+  nftables: '/usr/sbin/nft',
   iproute2: '/usr/sbin/ip',
   conntrack: '/usr/sbin/conntrack',
   ppp: '/etc/ppp/ip-up',

@@ -17,6 +17,8 @@ export interface Paths {
   conntrack: string;
   logger: string;
   flock: string;
+  /** Only used by flush, to delete a table init created; flush skips that step without it. */
+  nft: string;
   lock: string;
 }
 
@@ -54,6 +56,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
     conntrack: '/usr/sbin/conntrack',
     logger: '/usr/bin/logger',
     flock: '/usr/bin/flock',
+    nft: '/usr/sbin/nft',
     lock: '/run/pin-hooks.lock',
   },
 };
@@ -158,6 +161,7 @@ const SCHEMA: Record<string, Record<string, Apply>> = {
     conntrack: set(absolutePath, (s, v) => (s.paths.conntrack = v)),
     logger: set(absolutePath, (s, v) => (s.paths.logger = v)),
     flock: set(absolutePath, (s, v) => (s.paths.flock = v)),
+    nft: set(absolutePath, (s, v) => (s.paths.nft = v)),
     lock: set(absolutePath, (s, v) => (s.paths.lock = v)),
   },
   log: {

@@ -3,8 +3,8 @@ import type { Config } from './config.js';
 import type { Log } from './log.js';
 import { parseIptablesSave } from './iptables-state.js';
 import { withLock } from './lock.js';
-import { planInit, planRemoval } from './plan-firewall.js';
-import { readIptablesSave } from './probe.js';
+import { planInit, planRemoval, tablesEmptyAfterRemoval } from './plan-firewall.js';
+import { isExecutable, readIptablesSave } from './probe.js';
 import { runTool } from './runner.js';
 
 async function restore(config: Config, plan: string): Promise<void> {
@@ -21,9 +21,16 @@ export async function initFirewall(config: Config, log: Log): Promise<void> {
 
 export async function flushFirewall(config: Config, log: Log): Promise<void> {
   await withLock(config.paths, async () => {
-    const plan = planRemoval(parseIptablesSave(await readIptablesSave(config)));
+    const saved = await readIptablesSave(config);
+    const state = parseIptablesSave(saved);
+    const plan = planRemoval(state);
     if (plan === '') return log.info('no pin-hooks rules installed; nothing to remove');
     await restore(config, plan);
     log.info('removed the pin-hooks chains and their jumps');
+    // Only iptables-nft makes tables that can be deleted again; legacy tables belong to the kernel.
+    const empty = tablesEmptyAfterRemoval(state);
+    if (empty.length === 0 || !saved.includes('(nf_tables)') || !isExecutable(config.paths.nft)) return;
+    await runTool(config.paths.nft, ['-f', '-'], empty.map((table) => `delete table ip ${table}\n`).join(''));
+    log.info(`deleted the now empty ${empty.join(' and ')} table(s) that init created`);
   });
 }

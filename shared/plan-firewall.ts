@@ -109,3 +109,18 @@ export function stateAfterInit(config: Config): IptablesState {
   }
   return state;
 }
+
+/**
+ * Tables that hold nothing but our rules and empty ACCEPT built-in chains: init created them
+ * (iptables-nft makes a table on first use), so flush deletes them to leave iptables-save as it was.
+ */
+export function tablesEmptyAfterRemoval(state: IptablesState): string[] {
+  return TABLES.filter((table) => {
+    const present = state.get(table);
+    if (!present) return false;
+    const ours = new Set(OWN_CHAINS.filter((chain) => chain.table === table).map((chain) => chain.name));
+    const othersEmpty = [...present.chains].every(([name, policy]) => ours.has(name) || policy === 'ACCEPT');
+    const onlyOurRules = present.rules.every((spec) => ours.has(ruleChain(spec)) || ours.has(ruleTarget(spec) ?? ''));
+    return othersEmpty && onlyOurRules;
+  });
+}

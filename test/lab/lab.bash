@@ -121,6 +121,7 @@ lab_up() {
   if [ "$LAB_MODE" = plain ]; then
     for ((x = 0; x < LAB_UPLINKS; x++)); do router iptables -t nat -A POSTROUTING -o "ppp$x" -j MASQUERADE; done
   else
+    router iptables-save | lab_normalize_iptables >"$LAB_TMP/iptables.before-init"
     router "$LAB_BIN" firewall init 2>>"$LAB_TMP/hooks.log"
   fi
   for ((x = 0; x < LAB_UPLINKS; x++)); do uplink_up "$x"; done

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
 import { parseIptablesSave } from '../../shared/iptables-state.js';
-import { planInit, planRemoval, stateAfterInit } from '../../shared/plan-firewall.js';
+import { planInit, planRemoval, stateAfterInit, tablesEmptyAfterRemoval } from '../../shared/plan-firewall.js';
 
 const config = defaultConfig();
 
@@ -96,5 +96,23 @@ describe('removal', () => {
 
   it('is empty when nothing of ours is installed', () => {
     expect(planRemoval(parseIptablesSave('*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n'))).toBe('');
+  });
+});
+
+describe('tables left empty by removal', () => {
+  it('are the ones holding only our rules and empty ACCEPT built-in chains', () => {
+    const state = stateAfterInit(config);
+    for (const table of state.values()) for (const hook of ['PREROUTING', 'POSTROUTING']) table.chains.set(hook, 'ACCEPT');
+    expect(tablesEmptyAfterRemoval(state)).toEqual(['mangle', 'nat']);
+  });
+
+  it('exclude a table with another rule, a user chain or a DROP policy', () => {
+    const withRule = stateAfterInit(config);
+    withRule.get('nat')!.rules.push('PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:8080');
+    expect(tablesEmptyAfterRemoval(withRule)).toEqual(['mangle']);
+    const withChain = stateAfterInit(config);
+    withChain.get('mangle')!.chains.set('QOS', '-');
+    withChain.get('nat')!.chains.set('OUTPUT', 'DROP');
+    expect(tablesEmptyAfterRemoval(withChain)).toEqual([]);
   });
 });

@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# Uplinks that flap and hooks that race: the state must stay exact.
+load helpers
+
+flap_delete() { uplink_delete 1 && uplink_up 1; }
+flap_link() { uplink_link_down 1 && uplink_link_up 1; }
+repeat() { local times=$1 i; shift; for ((i = 0; i < times; i++)); do "$@" || return 1; done; }
+
+# 200 cycles of one style on ppp1 while 5 LAN connections run over ppp0 (the default route).
+flap_200() {
+  local style=$1
+  lab_up
+  "$style"
+  lab_state >"$LAB_TMP/after-one"
+  run lab_hold_during lan 5 300 repeat 199 "$style"
+  assert_output '{"count":5,"survived":5,"before":["203.0.113.10"],"after":["203.0.113.10"],"errors":[]}'
+  lab_state >"$LAB_TMP/after-200"
+  run diff "$LAB_TMP/after-one" "$LAB_TMP/after-200"
+  assert_success
+  [ "$(rules_for_table 101)" = 1 ]
+}
+
+@test "200 cycles of ppp1 deleted and re-created (as pppd does) leave rules, tables and iptables-save as one cycle; ppp0's connections are unaffected" {
+  flap_200 flap_delete
+}
+
+@test "200 cycles of ppp1 link down and up leave rules, tables and iptables-save as one cycle; ppp0's connections are unaffected" {
+  flap_200 flap_link
+}
+
+# Starts the hook for each uplink given, at the same instant: every copy blocks opening a FIFO
+# for reading until a writer opens it, which frees them all at once (a late one finds the writer
+# already there and does not block). Fails unless every hook succeeds.
+hooks_at_once() {
+  local event=$1 x pid writer status=0 pids=(); shift
+  local start=$LAB_TMP/start.$RANDOM
+  mkfifo "$start"
+  for x in "$@"; do
+    { : <"$start"; ppp_hook "$event" "$x"; } 3>&- &
+    pids+=($!)
+  done
+  exec {writer}>"$start"
+  # Waits for the hooks only: a bare `wait` would wait for the lab's servers too.
+  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+  exec {writer}>&-
+  rm -f "$start"
+  return "$status"
+}
+
+@test "ip-up of every uplink started at the same instant, twice each, 20 rounds: every hook succeeds, every rule exists exactly once" {
+  lab_up
+  local round table
+  for ((round = 1; round <= 20; round++)); do
+    hooks_at_once ip-up 0 0 1 1 2 2 || fail "round $round: a hook failed: $(tail -5 "$LAB_TMP/hooks.log")"
+    for table in 100 101 102; do
+      [ "$(rules_for_table "$table")" = 1 ] || fail "round $round: table $table has $(rules_for_table "$table") rules: $(router ip rule)"
+    done
+    hooks_at_once ip-down 0 1 2 || fail "round $round: an ip-down failed: $(tail -5 "$LAB_TMP/hooks.log")"
+    for table in 100 101 102; do
+      [ "$(rules_for_table "$table")" = 0 ] || fail "round $round: table $table kept a rule after ip-down: $(router ip rule)"
+    done
+  done
+}
+
+@test "a hook waits for the global lock: nothing changes while another run holds it" {
+  lab_up
+  printf '[paths]\nlock = %s\n' "$LAB_TMP/lock" >"$LAB_TMP/pin-hooks.conf"
+  export PIN_HOOKS_CONFIG=$LAB_TMP/pin-hooks.conf
+  flock "$LAB_TMP/lock" sleep 2 3>&- &
+  local holder=$! hook
+  sleep 0.3
+  ppp_hook ip-down 1 &
+  hook=$!
+  sleep 1
+  [ "$(rules_for_table 101)" = 1 ] || fail "ip-down changed the rules while the lock was held"
+  wait "$holder"
+  wait "$hook" || fail "ip-down failed: $(tail -3 "$LAB_TMP/hooks.log")"
+  [ "$(rules_for_table 101)" = 0 ] || fail "ip-down did not remove the rule once the lock was free"
+}
