@@ -1,20 +1,33 @@
 /** pin-firewall init and flush: read iptables-save, plan, apply one iptables-restore transaction. */
 import type { Config } from './config.js';
 import type { Log } from './log.js';
-import { parseIptablesSave } from './iptables-state.js';
+import { parseIptablesSave, type IptablesState } from './iptables-state.js';
 import { withLock } from './lock.js';
-import { planInit, planRemoval, tablesEmptyAfterRemoval } from './plan-firewall.js';
+import { planInit, planRemoval, planRevert, tablesEmptyAfterRemoval } from './plan-firewall.js';
 import { isExecutable, readIptablesSave } from './probe.js';
+import { PinError } from './errors.js';
 import { runTool } from './runner.js';
 
-async function restore(config: Config, plan: string): Promise<void> {
-  await runTool(config.paths.iptablesRestore, ['--noflush', '--wait=10'], plan);
+const RESTORE = ['--noflush', '--wait=10'];
+
+/**
+ * iptables-restore commits table by table (measured with iptables-nft 1.8.9: a rule rejected in
+ * nat leaves mangle changed), so when a plan fails half-way our chains are put back as they were.
+ */
+async function applyWhole(config: Config, before: IptablesState, plan: string): Promise<void> {
+  try {
+    await runTool(config.paths.iptablesRestore, RESTORE, plan);
+  } catch (error) {
+    const revert = planRevert(before, parseIptablesSave(await readIptablesSave(config)));
+    if (revert !== '') await runTool(config.paths.iptablesRestore, RESTORE, revert);
+    throw error instanceof PinError ? new PinError(`${error.message} (our chains were put back as they were)`, error.exitCode) : error;
+  }
 }
 
 export async function initFirewall(config: Config, log: Log): Promise<void> {
   await withLock(config.paths, async () => {
     const state = parseIptablesSave(await readIptablesSave(config));
-    await restore(config, planInit(config, state));
+    await applyWhole(config, state, planInit(config, state));
   });
   log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')})`);
 }
@@ -25,7 +38,7 @@ export async function flushFirewall(config: Config, log: Log): Promise<void> {
     const state = parseIptablesSave(saved);
     const plan = planRemoval(state);
     if (plan === '') return log.info('no pin-hooks rules installed; nothing to remove');
-    await restore(config, plan);
+    await applyWhole(config, state, plan);
     log.info('removed the pin-hooks chains and their jumps');
     // Only iptables-nft makes tables that can be deleted again; legacy tables belong to the kernel.
     const empty = tablesEmptyAfterRemoval(state);

@@ -124,3 +124,42 @@ export function tablesEmptyAfterRemoval(state: IptablesState): string[] {
     return othersEmpty && onlyOurRules;
   });
 }
+
+function countBy(specs: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const spec of specs) counts.set(spec, (counts.get(spec) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Brings our chains and the jumps to them back from `now` to `before`. iptables-restore commits
+ * each table at its COMMIT, so a transaction that fails in nat may already have changed mangle.
+ */
+export function planRevert(before: IptablesState, now: IptablesState): string {
+  const lines: string[] = [];
+  for (const table of TABLES) {
+    const was = before.get(table) ?? { chains: new Map<string, string>(), rules: [] as string[] };
+    const is = now.get(table) ?? { chains: new Map<string, string>(), rules: [] as string[] };
+    const chains = OWN_CHAINS.filter((chain) => chain.table === table);
+    const names = new Set(chains.map((chain) => chain.name));
+    const jumps = (rules: string[]) => rules.filter((spec) => names.has(ruleTarget(spec) ?? '') && !names.has(ruleChain(spec)));
+    const body: string[] = [];
+    for (const chain of chains) {
+      const rulesOf = (state: typeof was) => state.rules.filter((spec) => ruleChain(spec) === chain.name);
+      const changed = !is.chains.has(chain.name) || rulesOf(was).join('\n') !== rulesOf(is).join('\n');
+      if (was.chains.has(chain.name) && changed) body.push(`:${chain.name} - [0:0]`, ...rulesOf(was).map((spec) => `-A ${spec}`));
+    }
+    const wanted = countBy(jumps(was.rules));
+    const present = countBy(jumps(is.rules));
+    for (const spec of new Set([...wanted.keys(), ...present.keys()])) {
+      const missing = (wanted.get(spec) ?? 0) - (present.get(spec) ?? 0);
+      const own = chains.find((chain) => jumpSpec(chain) === spec);
+      for (let i = 0; i < missing; i++) body.push(own?.position === 'first' ? `-I ${own.hook} 1 -j ${own.name}` : `-A ${spec}`);
+      for (let i = 0; i < -missing; i++) body.push(`-D ${spec}`);
+    }
+    const added = chains.filter((chain) => !was.chains.has(chain.name) && is.chains.has(chain.name)).map((chain) => chain.name);
+    body.push(...added.map((name) => `-F ${name}`), ...added.map((name) => `-X ${name}`));
+    if (body.length > 0) lines.push(`*${table}`, ...body, 'COMMIT');
+  }
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
 import { parseIptablesSave } from '../../shared/iptables-state.js';
-import { planInit, planRemoval, stateAfterInit, tablesEmptyAfterRemoval } from '../../shared/plan-firewall.js';
+import { planInit, planRemoval, planRevert, stateAfterInit, tablesEmptyAfterRemoval } from '../../shared/plan-firewall.js';
 
 const config = defaultConfig();
 
@@ -114,5 +114,29 @@ describe('tables left empty by removal', () => {
     withChain.get('mangle')!.chains.set('QOS', '-');
     withChain.get('nat')!.chains.set('OUTPUT', 'DROP');
     expect(tablesEmptyAfterRemoval(withChain)).toEqual([]);
+  });
+});
+
+describe('revert after a transaction that failed half-way', () => {
+  const before = parseIptablesSave('*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n');
+
+  it('removes what a first init managed to add before failing', () => {
+    const half = apply(structuredClone(before), planInit(config, before).split('*nat')[0]!);
+    const reverted = apply(half, planRevert(before, half));
+    expect(reverted.get('mangle')).toEqual({ chains: new Map(), rules: [] });
+    expect(reverted.get('nat')).toEqual(before.get('nat'));
+  });
+
+  it('puts back the previous rules of our chains after a failed re-init', () => {
+    const previous = stateAfterInit(config);
+    const other = parseConfig('[uplinks]\nnames = ppp0\nmark_mask = 0xf0\n', 'x.conf');
+    const half = apply(structuredClone(previous), planInit(other, previous).split('*nat')[0]!);
+    const sorted = (rules: string[]) => [...rules].sort();
+    const reverted = apply(half, planRevert(previous, half));
+    expect(sorted(reverted.get('mangle')!.rules)).toEqual(sorted(previous.get('mangle')!.rules));
+  });
+
+  it('is empty when nothing changed', () => {
+    expect(planRevert(stateAfterInit(config), stateAfterInit(config))).toBe('');
   });
 });
