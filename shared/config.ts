@@ -169,6 +169,11 @@ const SCHEMA: Record<string, Record<string, Apply>> = {
   },
 };
 
+/** The settable keys per section, for error hints and to check the packaged config lists them all. */
+export function knownKeys(): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(SCHEMA).map(([section, keys]) => [section, Object.keys(keys)]));
+}
+
 const UPLINK_SCHEMA: Record<string, (override: UplinkOverride, raw: string) => void> = {
   unit: (o, raw) => (o.unit = inRange(0, 999999, 'a unit')(raw)),
   mark: (o, raw) => (o.mark = inRange(1, 0xffffffff, 'a mark value')(raw)),
@@ -220,7 +225,8 @@ export function parseConfig(text: string, file: string): Config {
     }
     const keys = SCHEMA[section];
     if (!keys) {
-      throw new ConfigError(`unknown section [${section}]; known: [lan], [uplinks], [paths], [log], [uplink NAME]`, where(lines.section(section)));
+      const known = [...Object.keys(SCHEMA), 'uplink NAME'].map((name) => `[${name}]`).join(', ');
+      throw new ConfigError(`unknown section [${section}]; known: ${known}`, where(lines.section(section)));
     }
     applyKeys(body as Record<string, unknown>, section, keys, settings, lines, where);
   }

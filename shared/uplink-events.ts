@@ -40,3 +40,13 @@ export async function uplinkDown(config: Config, link: PppLink, log: Log): Promi
     log.info(`${uplink.name} down: removed ${plan.batch.length - 1} rule(s) for table ${uplink.table} and flushed it`);
   });
 }
+
+/** Every uplink's rules and table removed at once: what the package does when it is removed. */
+export async function allUplinksDown(config: Config, log: Log): Promise<void> {
+  await withLock(config.paths, async () => {
+    const rules = await readRules(config);
+    const batch = config.uplinks.flatMap((uplink) => planUplinkDown(uplink, rules).batch);
+    await applyHookPlan(config, { batch, sysctls: [] });
+  });
+  log.info(`removed the rules and tables of ${config.uplinks.map((uplink) => uplink.name).join(' ')}`);
+}
