@@ -5,7 +5,7 @@
 import { chooseRole, type Role } from '../shared/cli.js';
 import { DEFAULT_SETTINGS } from '../shared/config.js';
 import { ExitCode, PinError, UsageError } from '../shared/errors.js';
-import { Log } from '../shared/log.js';
+import { Log, SYSLOG_TARGETS } from '../shared/log.js';
 import { VERSION } from '../shared/version.js';
 import { configLoader, type Context } from './context.js';
 import { ipDown } from './ip-down.js';
@@ -50,8 +50,9 @@ async function main(): Promise<number> {
     log.error(`internal error: ${(error as Error).message ?? error}; please report it`);
     return ExitCode.internal;
   } finally {
-    if (syslog.enabled) log.flushToSyslog(syslog.logger);
+    if (syslog.enabled) await log.flushToSyslog({ ...SYSLOG_TARGETS, logger: syslog.logger });
   }
 }
 
-main().then((code) => (process.exitCode = code));
+// Exit at once: stdout and stderr are synchronous on Linux, and nothing is left to wait for.
+main().then((code) => process.exit(code));

@@ -1,15 +1,41 @@
 /**
  * Every action and failure goes to stderr and to syslog (tag pin-hooks): pppd gives hooks no
- * useful stdout, so `journalctl -t pin-hooks` is where an admin looks. Syslog lines are sent in
- * one logger(1) call at the end, each with its own priority (--prio-prefix).
+ * useful stdout, so `journalctl -t pin-hooks` is where an admin looks. On a systemd machine the
+ * lines go straight into journald's stream socket (the protocol of systemd-cat, no process to
+ * start); otherwise one logger(1) call sends them to /dev/log, each with its priority.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
 
 const DAEMON = 3 * 8;
-const PRIORITY = { error: DAEMON + 3, warning: DAEMON + 4, info: DAEMON + 6 } as const;
-type Level = keyof typeof PRIORITY;
+const SEVERITY = { error: 3, warning: 4, info: 6 } as const;
+type Level = keyof typeof SEVERITY;
+const TAG = 'pin-hooks';
+
+export interface SyslogTargets {
+  journal: string;
+  devLog: string;
+  logger: string;
+}
+
+export const SYSLOG_TARGETS: Omit<SyslogTargets, 'logger'> = { journal: '/run/systemd/journal/stdout', devLog: '/dev/log' };
+
+/** journald's stream header: identifier, unit, default priority, level prefix on, no forced forwarding. */
+const JOURNAL_HEADER = `${TAG}\n\n${SEVERITY.info}\n1\n0\n0\n0\n`;
+
+function sendToJournal(socket: string, lines: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const connection = createConnection(socket);
+    connection.setTimeout(1000, () => connection.destroy(new Error('journald did not answer')));
+    connection.once('error', reject);
+    connection.once('close', () => resolve());
+    connection.once('connect', () => connection.end(JOURNAL_HEADER + lines.map((line) => `<${line}\n`).join('')));
+  });
+}
 
 export class Log {
+  /** "severity>message", the form both journald's level prefix and logger's --prio-prefix take after a "<". */
   private readonly pending: string[] = [];
 
   constructor(
@@ -21,28 +47,32 @@ export class Log {
     this.write('info', message);
   }
 
-  warning(message: string): void {
-    this.write('warning', message);
-  }
-
   error(message: string): void {
     this.write('error', message);
   }
 
   private write(level: Level, message: string): void {
     const line = `${this.context}: ${message}`;
-    this.stderr(`pin-hooks: ${line}\n`);
-    this.pending.push(`<${PRIORITY[level]}>${line}`);
+    this.stderr(`${TAG}: ${line}\n`);
+    this.pending.push(`${SEVERITY[level]}>${line}`);
   }
 
-  /** Sends what was logged to syslog; a missing syslog must never fail the hook. */
-  flushToSyslog(logger: string): void {
-    if (this.pending.length === 0) return;
-    spawnSync(logger, ['--prio-prefix', '--tag', 'pin-hooks'], {
-      input: this.pending.join('\n') + '\n',
+  /** Sends what was logged to syslog; a missing or broken syslog never fails the program. */
+  async flushToSyslog(targets: SyslogTargets): Promise<void> {
+    const lines = this.pending.splice(0);
+    if (lines.length === 0) return;
+    if (existsSync(targets.journal)) {
+      try {
+        return await sendToJournal(targets.journal, lines);
+      } catch {
+        // fall back to /dev/log below
+      }
+    }
+    if (!existsSync(targets.devLog)) return;
+    spawnSync(targets.logger, ['--prio-prefix', '--tag', TAG, '--socket', targets.devLog], {
+      input: lines.map((line) => `<${Number(line.split('>', 1)[0]) + DAEMON}>${line.slice(line.indexOf('>') + 1)}\n`).join(''),
       stdio: ['pipe', 'ignore', 'ignore'],
       timeout: 2000,
     });
-    this.pending.length = 0;
   }
 }

@@ -1,12 +1,13 @@
 /**
  * The hook planner: an uplink event -> one `ip -batch` text plus the sysctl writes it needs.
- * Rules are matched by the table they point at, so whatever a crash or an older version left
- * behind for that table is replaced by exactly one rule.
+ * `rule flush table T` removes every rule pointing at the uplink's table, whatever a crash or an
+ * older version left there, so the plan needs no read of the current rules: the hook runs one
+ * process, under the lock (measured: each extra process costs a hook about 2 ms, 7% of its time).
  */
 import type { Config } from './config.js';
 import { hex, type Uplink } from './uplink.js';
 
-/** One rule of `ip -j -N rule show` (numeric tables). */
+/** One rule of `ip -j -N rule show` (numeric tables): what status and check read. */
 export interface IpRule {
   priority: number;
   table?: string;
@@ -23,7 +24,7 @@ export interface SysctlWrite {
 }
 
 export interface HookPlan {
-  /** Lines for `ip -batch -`; empty when there is nothing to change. */
+  /** Lines for `ip -batch -`. */
   batch: string[];
   sysctls: SysctlWrite[];
 }
@@ -40,41 +41,18 @@ export function parseIpRules(json: string): IpRule[] {
   return rules as IpRule[];
 }
 
-const DESIRED_KEYS = new Set(['priority', 'src', 'fwmark', 'fwmask', 'table']);
-
-function isDesiredRule(rule: IpRule, uplink: Uplink, mask: number): boolean {
-  return (
-    rule.priority === uplink.priority &&
-    rule.table === String(uplink.table) &&
-    rule.fwmark === hex(uplink.mark) &&
-    rule.fwmask === hex(mask) &&
-    (rule.src === undefined || rule.src === 'all') &&
-    Object.keys(rule).every((key) => DESIRED_KEYS.has(key))
-  );
-}
-
-function rulesOfTable(rules: readonly IpRule[], uplink: Uplink): IpRule[] {
-  return rules.filter((rule) => rule.table === String(uplink.table));
-}
-
-function deleteRules(rules: readonly IpRule[]): string[] {
-  return rules.map((rule) => `rule del priority ${rule.priority} table ${rule.table}`);
-}
-
 export function ruleLine(uplink: Uplink, mask: number): string {
   return `fwmark ${hex(uplink.mark)}/${hex(mask)} table ${uplink.table} priority ${uplink.priority}`;
 }
 
-export function planUplinkUp(config: Config, uplink: Uplink, link: LinkUp, rules: readonly IpRule[]): HookPlan {
+export function planUplinkUp(config: Config, uplink: Uplink, link: LinkUp): HookPlan {
   const nextHop = link.remote ? `via ${link.remote} dev ${link.iface}` : `dev ${link.iface}`;
-  const batch = [`route replace default ${nextHop} table ${uplink.table}`];
-  const present = rulesOfTable(rules, uplink);
-  const exact = present.length === 1 && isDesiredRule(present[0]!, uplink, config.markMask);
-  if (!exact) batch.push(...deleteRules(present), `rule add ${ruleLine(uplink, config.markMask)}`);
-  const sysctls = config.rpFilter === 'loose' ? [{ key: `net/ipv4/conf/${link.iface}/rp_filter`, value: '2' }] : [];
-  return { batch, sysctls };
+  return {
+    batch: [`route replace default ${nextHop} table ${uplink.table}`, `rule flush table ${uplink.table}`, `rule add ${ruleLine(uplink, config.markMask)}`],
+    sysctls: config.rpFilter === 'loose' ? [{ key: `net/ipv4/conf/${link.iface}/rp_filter`, value: '2' }] : [],
+  };
 }
 
-export function planUplinkDown(uplink: Uplink, rules: readonly IpRule[]): HookPlan {
-  return { batch: [...deleteRules(rulesOfTable(rules, uplink)), `route flush table ${uplink.table}`], sysctls: [] };
+export function planUplinkDown(uplink: Uplink): HookPlan {
+  return { batch: [`rule flush table ${uplink.table}`, `route flush table ${uplink.table}`], sysctls: [] };
 }

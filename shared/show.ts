@@ -15,11 +15,10 @@ export function showPlans(config: Config): string {
   out.push('', '# pin-firewall init (iptables-restore --noflush), on a machine without our rules:', planInit(config, new Map()).trimEnd());
   out.push('', '# pin-firewall flush (iptables-restore --noflush), after that init:', planRemoval(stateAfterInit(config)).trimEnd());
   for (const uplink of config.uplinks) {
-    const up = planUplinkUp(config, uplink, { iface: uplink.name }, []);
+    const up = planUplinkUp(config, uplink, { iface: uplink.name });
     out.push('', `# ip-up ${uplink.name} (ip -batch; with PPP_REMOTE the route goes "via PPP_REMOTE dev ${uplink.name}"):`, ...up.batch);
     for (const sysctl of up.sysctls) out.push(`# and sysctl ${sysctl.key.replaceAll('/', '.')}=${sysctl.value}`);
-    out.push('', `# ip-down ${uplink.name} (ip -batch), after that ip-up:`);
-    out.push(...planUplinkDown(uplink, [{ priority: uplink.priority, table: String(uplink.table) }]).batch);
+    out.push('', `# ip-down ${uplink.name} (ip -batch):`, ...planUplinkDown(uplink).batch);
   }
   return out.join('\n') + '\n';
 }

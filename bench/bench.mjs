@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// npm run bench: pin-hooks against the scripts it replaces and against the runtime's floor (a bare
+// SEA hello-world), side by side in one run: alternating, medians, ratios. Runs itself inside a
+// throwaway network namespace and writes bench/RESULTS.md.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { $, fs, path } from 'zx';
+import { bundle, seaBinary } from '../build.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '..');
+const dist = path.join(root, 'dist');
+const BIN = path.join(dist, 'pin-hooks');
+const HELLO = path.join(dist, 'bench-hello');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+$.verbose = false;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Wall time of one run in ms, and its peak RSS in MB (GNU time's %M). */
+function timed(command, args, env = {}) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  const rss = Number(result.stderr.trim().split('\n').pop()) / 1024;
+  return { ms, rss };
+}
+
+/** Runs each variant once per round, in turn, with `before` (not measured) ahead of each run. */
+function alternate(variants, rounds = ROUNDS) {
+  const samples = new Map(variants.map((variant) => [variant.name, { ms: [], rss: [] }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants) {
+      variant.before?.();
+      const { ms, rss } = variant.run();
+      samples.get(variant.name).ms.push(ms);
+      samples.get(variant.name).rss.push(rss);
+      variant.after?.();
+    }
+  }
+  return variants.map((variant) => ({ name: variant.name, ms: median(samples.get(variant.name).ms), rss: Math.max(...samples.get(variant.name).rss) }));
+}
+
+const sh = (command) => execFileSync('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'ignore'] });
+const quiet = (command, args, env) => spawnSync(command, args, { env: { PATH: '/usr/sbin:/usr/bin', ...env }, stdio: 'ignore' });
+
+function uplinks(count) {
+  for (let unit = 0; unit < count; unit++) {
+    sh(`ip link add ppp${unit} type veth peer name isp${unit} && ip addr add 203.0.113.${10 + (unit % 200)} peer 192.0.2.${1 + (unit % 250)}/32 dev ppp${unit} && ip link set ppp${unit} up && ip link set isp${unit} up`);
+  }
+}
+
+function rawIptables(count) {
+  // The seed's raw commands: 4 per uplink + 2.
+  const commands = [];
+  for (let unit = 0; unit < count; unit++) {
+    commands.push(['-t', 'mangle', '-A', 'INPUT', '-i', `ppp${unit}`, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'CONNMARK', '--set-mark', String(unit + 1)]);
+    commands.push(['-t', 'mangle', '-A', 'FORWARD', '-i', `ppp${unit}`, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'CONNMARK', '--set-mark', String(unit + 1)]);
+    commands.push(['-t', 'mangle', '-A', 'POSTROUTING', '-o', `ppp${unit}`, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'CONNMARK', '--set-mark', String(unit + 1)]);
+    commands.push(['-t', 'nat', '-A', 'POSTROUTING', '-o', `ppp${unit}`, '-j', 'MASQUERADE']);
+  }
+  commands.push(['-t', 'mangle', '-A', 'PREROUTING', '-i', 'eth0', '!', '-d', '10.0.0.0/24', '-j', 'CONNMARK', '--restore-mark']);
+  commands.push(['-t', 'mangle', '-A', 'OUTPUT', '!', '-d', '10.0.0.0/24', '-j', 'CONNMARK', '--restore-mark']);
+  return commands;
+}
+
+function rawRun(commands) {
+  const start = process.hrtime.bigint();
+  for (const args of commands) if (quiet('/usr/sbin/iptables', args).status !== 0) throw new Error(`iptables ${args.join(' ')} failed`);
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, rss: 0 };
+}
+
+const flushAll = () => sh('iptables -t mangle -F; iptables -t mangle -X; iptables -t nat -F; iptables -t nat -X');
+
+async function configFile(count) {
+  const file = path.join(dist, `bench-${count}.conf`);
+  const names = Array.from({ length: count }, (_, unit) => `ppp${unit}`).join(' ');
+  await fs.writeFile(file, `[uplinks]\nnames = ${names}\n`, { mode: 0o644 });
+  return file;
+}
+
+/** Starts all commands at once; wall time until the last one ends. */
+function together(commands) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    let left = commands.length;
+    for (const [command, args, env] of commands) {
+      const child = spawn(command, args, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdio: 'ignore' });
+      child.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}`));
+        if (--left === 0) resolve(Number(process.hrtime.bigint() - start) / 1e6);
+      });
+    }
+  });
+}
+
+async function inside() {
+  sh('ip link set lo up');
+  uplinks(64);
+  const conf5 = await configFile(5);
+  const conf8 = await configFile(8);
+  const conf64 = await configFile(64);
+  const env = (iface, config) => ({ PPP_IFACE: iface, PPP_REMOTE: `192.0.2.${1 + Number(iface.slice(3))}`, PIN_HOOKS_CONFIG: config });
+  const rows = [];
+  const ratio = (a, b) => a / b;
+
+  // 1. Hooks for a managed uplink: each ip-up really adds its rule, each ip-down removes it.
+  const hello = { name: 'bare SEA hello-world', run: () => timed(HELLO, []) };
+  const hooks = alternate([
+    hello,
+    { name: 'pin-hooks ip-up', run: () => timed(BIN, ['ip-up'], env('ppp1', conf5)), after: () => quiet(BIN, ['ip-down'], env('ppp1', conf5)) },
+    { name: 'pin-hooks ip-down', before: () => quiet(BIN, ['ip-up'], env('ppp1', conf5)), run: () => timed(BIN, ['ip-down'], env('ppp1', conf5)) },
+    { name: 'original ip-up (sh, 4 ip calls)', run: () => timed(path.join(here, 'original-ip-up'), [], env('ppp1')), after: () => quiet(path.join(here, 'original-ip-down'), [], env('ppp1')) },
+    { name: 'original ip-down (sh, 2 ip calls)', before: () => quiet(path.join(here, 'original-ip-up'), [], env('ppp1')), run: () => timed(path.join(here, 'original-ip-down'), [], env('ppp1')) },
+  ]);
+  const floor = hooks[0].ms;
+  for (const row of hooks) rows.push([`hooks`, row.name, row.ms, ratio(row.ms, floor), row.rss]);
+
+  // 2. Firewall init against the raw commands, at 5 and 64 uplinks, and a re-init on top.
+  const firewall = {};
+  for (const [count, config] of [[5, conf5], [64, conf64]]) {
+    const raw = rawIptables(count);
+    const results = alternate([
+      hello,
+      { name: `pin-firewall init, ${count} uplinks`, before: flushAll, run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
+      { name: `pin-firewall re-init, ${count} uplinks`, before: () => quiet(BIN, ['firewall', '--config', config, 'init']), run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
+      { name: `raw iptables, ${count} uplinks (${raw.length} commands)`, before: flushAll, run: () => rawRun(raw) },
+    ], count === 64 ? Math.min(ROUNDS, 10) : ROUNDS);
+    flushAll();
+    firewall[count] = results;
+    for (const row of results.slice(1)) rows.push([`firewall`, row.name, row.ms, ratio(row.ms, results[0].ms), row.rss]);
+  }
+
+  // 3. A reconnect storm: 8 uplinks come up at the same instant.
+  const storm = { ours: [], original: [] };
+  for (let round = 0; round < Math.min(ROUNDS, 10); round++) {
+    const ifaces = Array.from({ length: 8 }, (_, unit) => `ppp${unit}`);
+    storm.ours.push(await together(ifaces.map((iface) => [BIN, ['ip-up'], env(iface, conf8)])));
+    await together(ifaces.map((iface) => [BIN, ['ip-down'], env(iface, conf8)]));
+    storm.original.push(await together(ifaces.map((iface) => [path.join(here, 'original-ip-up'), [], env(iface)])));
+    await together(ifaces.map((iface) => [path.join(here, 'original-ip-down'), [], env(iface)]));
+  }
+  rows.push(['storm', '8 x pin-hooks ip-up at once (until the last ends)', median(storm.ours), ratio(median(storm.ours), floor), 0]);
+  rows.push(['storm', '8 x original ip-up at once', median(storm.original), ratio(median(storm.original), floor), 0]);
+
+  const upRow = hooks.find((row) => row.name === 'pin-hooks ip-up');
+  const init = (count) => firewall[count][1];
+  const raw = (count) => firewall[count][3];
+  // [bar, measured, limit, 'max' | 'min']
+  const bars = [
+    ['ip-up / bare SEA hello-world', ratio(upRow.ms, floor), 1.3, 'max'],
+    ['ip-up peak RSS (MB)', upRow.rss, 70, 'max'],
+    ['init / raw commands, 5 uplinks', ratio(init(5).ms, raw(5).ms), 1, 'max'],
+    ['raw commands / init, 64 uplinks', ratio(raw(64).ms, init(64).ms), 10, 'min'],
+    ['init / bare SEA hello-world, 5 uplinks', ratio(init(5).ms, firewall[5][0].ms), 1.5, 'max'],
+    ['init / bare SEA hello-world, 64 uplinks', ratio(init(64).ms, firewall[64][0].ms), 1.5, 'max'],
+  ];
+  await fs.writeFile(path.join(here, 'RESULTS.md'), report(rows, bars));
+  console.log(await fs.readFile(path.join(here, 'RESULTS.md'), 'utf8'));
+}
+
+function report(rows, bars) {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const versions = [
+    `Node ${execFileSync(BIN, ['--version'], { encoding: 'utf8' }).trim()} (runtime ${process.versions.node} for the driver)`,
+    execFileSync('/usr/sbin/iptables', ['--version'], { encoding: 'utf8' }).trim(),
+    execFileSync('/usr/sbin/ip', ['-V'], { encoding: 'utf8' }).trim(),
+    `kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`,
+  ];
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB;`,
+    `${versions.join('; ')}. ${ROUNDS} alternating rounds per group (10 at 64 uplinks and for the storm), medians,`,
+    'in a network namespace of its own. Ratios are against the bare SEA hello-world of the same group, measured in the same run.',
+    '',
+    '| group | what | median ms | x hello-world | peak RSS MB |',
+    '|---|---|---:|---:|---:|',
+    ...rows.map(([group, name, ms, ratio, rss]) => `| ${group} | ${name} | ${ms.toFixed(1)} | ${ratio.toFixed(2)} | ${rss ? rss.toFixed(1) : ''} |`),
+    '',
+    '| bar | measured | limit | met |',
+    '|---|---:|---:|---|',
+    ...bars.map(([name, value, limit, kind]) => `| ${name} | ${value.toFixed(2)} | ${kind === 'max' ? '<=' : '>='} ${limit} | ${(kind === 'max' ? value <= limit : value >= limit) ? 'yes' : 'NO'} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Builds what is measured, then runs this file again inside a namespace of its own. */
+async function outside() {
+  if (!fs.existsSync(BIN)) await $`node ${path.join(root, 'build.mjs')}`;
+  const helloScript = path.join(dist, 'bench-hello.cjs');
+  await fs.writeFile(path.join(dist, 'bench-hello.ts'), 'console.log("hello");\n');
+  await bundle('dist/bench-hello.ts', helloScript);
+  await seaBinary(helloScript, HELLO);
+  const ns = `pinh-${process.pid}-bench`;
+  await $`ip netns add ${ns}`;
+  try {
+    const child = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), '--inside'], { stdio: 'inherit' });
+    process.exitCode = child.status ?? 1;
+  } finally {
+    await $`ip netns del ${ns}`;
+  }
+}
+
+await (process.argv[2] === '--inside' ? inside() : outside());

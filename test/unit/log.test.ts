@@ -1,0 +1,55 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Log } from '../../shared/log.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pin-hooks-log-'));
+
+function logged(): { log: Log; stderr: string[] } {
+  const stderr: string[] = [];
+  const log = new Log('ip-up', (line) => stderr.push(line));
+  log.info('ppp0 up: table 100');
+  log.error('PPP_REMOTE "x" is not an IPv4 address');
+  return { log, stderr };
+}
+
+describe('the log', () => {
+  it('writes every line to stderr at once, tagged', () => {
+    expect(logged().stderr).toEqual(['pin-hooks: ip-up: ppp0 up: table 100\n', 'pin-hooks: ip-up: PPP_REMOTE "x" is not an IPv4 address\n']);
+  });
+
+  it("sends the lines to journald's stream socket with the pin-hooks identifier and each line's priority", async () => {
+    const socket = join(dir, 'journal.sock');
+    const received = new Promise<string>((resolve) => {
+      const server = createServer((connection) => {
+        let text = '';
+        connection.on('data', (chunk) => (text += chunk.toString()));
+        connection.on('end', () => (server.close(), resolve(text)));
+      }).listen(socket);
+    });
+    await logged().log.flushToSyslog({ journal: socket, devLog: join(dir, 'absent'), logger: '/nonexistent' });
+    expect(await received).toBe('pin-hooks\n\n6\n1\n0\n0\n0\n<6>ip-up: ppp0 up: table 100\n<3>ip-up: PPP_REMOTE "x" is not an IPv4 address\n');
+  });
+
+  it('falls back to one logger call with daemon-facility priorities when there is no journald', async () => {
+    const devLog = join(dir, 'devlog');
+    writeFileSync(devLog, '');
+    const logger = join(dir, 'logger');
+    const out = join(dir, 'logger.out');
+    writeFileSync(logger, `#!/bin/sh\necho "$@" > ${out}\ncat >> ${out}\n`);
+    chmodSync(logger, 0o755);
+    await logged().log.flushToSyslog({ journal: join(dir, 'absent.sock'), devLog, logger });
+    expect(readFileSync(out, 'utf8')).toBe(`--prio-prefix --tag pin-hooks --socket ${devLog}\n<30>ip-up: ppp0 up: table 100\n<27>ip-up: PPP_REMOTE "x" is not an IPv4 address\n`);
+  });
+
+  it('sends nothing when the machine has no syslog at all', async () => {
+    const marker = join(dir, 'ran');
+    const logger = join(dir, 'logger-marker');
+    writeFileSync(logger, `#!/bin/sh\ntouch ${marker}\n`);
+    chmodSync(logger, 0o755);
+    await logged().log.flushToSyslog({ journal: join(dir, 'none.sock'), devLog: join(dir, 'none'), logger });
+    expect(() => readFileSync(marker)).toThrow(/ENOENT/);
+  });
+});
