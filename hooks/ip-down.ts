@@ -19,6 +19,6 @@ Logs to stderr and syslog (journalctl -t pin-hooks).
 export async function ipDown(context: Context): Promise<number> {
   const { config: option, rest } = takeConfigOption(context.args);
   if (rest[0] !== '--all') return hook(context);
-  await allUplinksDown(context.config(option), context.log);
+  allUplinksDown(context.config(option), context.log);
   return 0;
 }

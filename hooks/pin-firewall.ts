@@ -34,6 +34,15 @@ const COMMAND_HELP: Record<string, string> = {
   check: `Usage: pin-firewall [--config PATH] check\nReports rp_filter, ip_forward, missing tools, mark overlaps, systemd-networkd and config problems; exit ${ExitCode.problems} when any.\n`,
 };
 
+/** check reports what it can read; a tool that fails there is reported as missing by the tool check. */
+function orElse<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
 type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
@@ -42,8 +51,7 @@ const COMMANDS: Record<string, Command> = {
   show: async (context, config) => (context.stdout(showPlans(config())), 0),
   status: async (context, config, flags) => {
     const loaded = config();
-    const [links, rules, routes, conntrackMarks] = await Promise.all([readLinks(loaded), readRules(loaded), readRoutes(loaded), readConntrackMarks(loaded)]);
-    const rows = uplinkStatus(loaded, { links, rules, routes, conntrackMarks });
+    const rows = uplinkStatus(loaded, { links: readLinks(loaded), rules: readRules(loaded), routes: readRoutes(loaded), conntrackMarks: readConntrackMarks(loaded) });
     context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : formatStatus(rows));
     return 0;
   },
@@ -62,10 +70,10 @@ const COMMANDS: Record<string, Command> = {
       .map(([key, path]) => ({ key, path, executable: isExecutable(path) }));
     const problems = findProblems(loaded, {
       sysctl: readSysctl,
-      links: await readLinks(loaded).then((links) => links.map((link) => link.name)).catch(() => []),
+      links: orElse(() => readLinks(loaded).map((link) => link.name), []),
       tools,
-      iptablesSave: await readIptablesSave(loaded).catch(() => undefined),
-      rules: await readRules(loaded).catch(() => []),
+      iptablesSave: orElse(() => readIptablesSave(loaded), undefined),
+      rules: orElse(() => readRules(loaded), []),
       networkd: readNetworkd(),
       configProblem,
     });

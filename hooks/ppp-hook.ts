@@ -6,7 +6,7 @@ import { parsePppInput, type PppLink } from '../shared/ppp-input.js';
 import { VERSION } from '../shared/version.js';
 import type { Context } from './context.js';
 
-type UplinkEvent = (config: Config, link: PppLink, log: Log) => Promise<void>;
+type UplinkEvent = (config: Config, link: PppLink, log: Log) => void;
 
 export function pppHook(help: string, event: UplinkEvent): (context: Context) => Promise<number> {
   return async (context) => {
@@ -15,7 +15,7 @@ export function pppHook(help: string, event: UplinkEvent): (context: Context) =>
     const { config: option, rest } = takeConfigOption(context.args);
     // Input first: hostile values are refused even when the config is broken too.
     const link = parsePppInput(context.env, rest);
-    await event(context.config(option), link, context.log);
+    event(context.config(option), link, context.log);
     return 0;
   };
 }

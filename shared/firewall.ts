@@ -14,36 +14,36 @@ const RESTORE = ['--noflush', '--wait=10'];
  * iptables-restore commits table by table (measured with iptables-nft 1.8.9: a rule rejected in
  * nat leaves mangle changed), so when a plan fails half-way our chains are put back as they were.
  */
-async function applyWhole(config: Config, before: IptablesState, plan: string): Promise<void> {
+function applyWhole(config: Config, before: IptablesState, plan: string): void {
   try {
-    await runTool(config.paths.iptablesRestore, RESTORE, plan);
+    runTool(config.paths.iptablesRestore, RESTORE, plan);
   } catch (error) {
-    const revert = planRevert(before, parseIptablesSave(await readIptablesSave(config)));
-    if (revert !== '') await runTool(config.paths.iptablesRestore, RESTORE, revert);
+    const revert = planRevert(before, parseIptablesSave(readIptablesSave(config)));
+    if (revert !== '') runTool(config.paths.iptablesRestore, RESTORE, revert);
     throw error instanceof PinError ? new PinError(`${error.message} (our chains were put back as they were)`, error.exitCode) : error;
   }
 }
 
 export async function initFirewall(config: Config, log: Log): Promise<void> {
-  await withLock(config.paths, async () => {
-    const state = parseIptablesSave(await readIptablesSave(config));
-    await applyWhole(config, state, planInit(config, state));
+  await withLock(config.paths, () => {
+    const state = parseIptablesSave(readIptablesSave(config));
+    applyWhole(config, state, planInit(config, state));
   });
   log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')})`);
 }
 
 export async function flushFirewall(config: Config, log: Log): Promise<void> {
-  await withLock(config.paths, async () => {
-    const saved = await readIptablesSave(config);
+  await withLock(config.paths, () => {
+    const saved = readIptablesSave(config);
     const state = parseIptablesSave(saved);
     const plan = planRemoval(state);
     if (plan === '') return log.info('no pin-hooks rules installed; nothing to remove');
-    await applyWhole(config, state, plan);
+    applyWhole(config, state, plan);
     log.info('removed the pin-hooks chains and their jumps');
     // Only iptables-nft makes tables that can be deleted again; legacy tables belong to the kernel.
     const empty = tablesEmptyAfterRemoval(state);
     if (empty.length === 0 || !saved.includes('(nf_tables)') || !isExecutable(config.paths.nft)) return;
-    await runTool(config.paths.nft, ['-f', '-'], empty.map((table) => `delete table ip ${table}\n`).join(''));
+    runTool(config.paths.nft, ['-f', '-'], empty.map((table) => `delete table ip ${table}\n`).join(''));
     log.info(`deleted the now empty ${empty.join(' and ')} table(s) that init created`);
   });
 }

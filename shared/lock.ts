@@ -26,13 +26,13 @@ function timedOut(paths: LockPaths): LockError {
 }
 
 /** Runs one tool while holding the lock. */
-export async function runLocked(paths: LockPaths, tool: string, args: readonly string[], input: string): Promise<void> {
-  const exit = await execTool(paths.flock, [...flockArgs(paths), tool, ...args], input);
+export function runLocked(paths: LockPaths, tool: string, args: readonly string[], input: string): void {
+  const exit = execTool(paths.flock, [...flockArgs(paths), tool, ...args], input);
   if (exit.code === TIMED_OUT) throw timedOut(paths);
   if (exit.code !== 0) throw toolFailure(tool, args, exit);
 }
 
-export async function withLock<T>(paths: LockPaths, work: () => Promise<T>): Promise<T> {
+export async function withLock<T>(paths: LockPaths, work: () => T): Promise<T> {
   const holder = spawn(paths.flock, [...flockArgs(paths), CAT], { stdio: ['pipe', 'pipe', 'pipe'] });
   let complaint = '';
   holder.stderr.on('data', (chunk: Buffer) => (complaint += chunk.toString()));
@@ -46,7 +46,7 @@ export async function withLock<T>(paths: LockPaths, work: () => Promise<T>): Pro
     holder.stdin.write('x');
   });
   try {
-    return await work();
+    return work();
   } finally {
     // Closing cat's input frees the lock; nobody needs to wait for cat to exit.
     holder.stdin.end();

@@ -14,35 +14,35 @@ export interface RouteFact {
   table: string;
 }
 
-export async function readLinks(config: Config): Promise<LinkFact[]> {
-  const { stdout } = await runTool(config.paths.ip, ['-j', 'link', 'show']);
+export function readLinks(config: Config): LinkFact[] {
+  const { stdout } = runTool(config.paths.ip, ['-j', 'link', 'show']);
   return (JSON.parse(stdout) as { ifname: string; flags: string[] }[]).map((link) => ({
     name: link.ifname,
     up: link.flags.includes('UP') && link.flags.includes('LOWER_UP'),
   }));
 }
 
-export async function readRules(config: Config): Promise<IpRule[]> {
-  return parseIpRules((await runTool(config.paths.ip, ['-4', '-j', '-N', 'rule', 'show'])).stdout);
+export function readRules(config: Config): IpRule[] {
+  return parseIpRules(runTool(config.paths.ip, ['-4', '-j', '-N', 'rule', 'show']).stdout);
 }
 
-export async function readRoutes(config: Config): Promise<RouteFact[]> {
-  const { stdout } = await runTool(config.paths.ip, ['-4', '-j', '-N', 'route', 'show', 'table', 'all']);
+export function readRoutes(config: Config): RouteFact[] {
+  const { stdout } = runTool(config.paths.ip, ['-4', '-j', '-N', 'route', 'show', 'table', 'all']);
   return (JSON.parse(stdout) as { dst: string; table?: string }[]).map((route) => ({ dst: route.dst, table: route.table ?? '254' }));
 }
 
 /** The mark of every tracked connection; undefined when conntrack cannot be run. */
-export async function readConntrackMarks(config: Config): Promise<number[] | undefined> {
+export function readConntrackMarks(config: Config): number[] | undefined {
   try {
-    const { stdout } = await runTool(config.paths.conntrack, ['-L', '-o', 'extended']);
+    const { stdout } = runTool(config.paths.conntrack, ['-L', '-o', 'extended']);
     return [...stdout.matchAll(/\bmark=(\d+)/g)].map((match) => Number(match[1]));
   } catch {
     return undefined;
   }
 }
 
-export async function readIptablesSave(config: Config): Promise<string> {
-  return (await runTool(config.paths.iptablesSave, [])).stdout;
+export function readIptablesSave(config: Config): string {
+  return runTool(config.paths.iptablesSave, []).stdout;
 }
 
 export function readSysctl(key: string): string | undefined {

@@ -8,8 +8,8 @@ import { writeSysctl } from './runner.js';
 import { findUplink, type Uplink } from './uplink.js';
 
 /** The batch goes first: if the interface is already gone it fails before any sysctl is written. */
-async function applyHookPlan(config: Config, plan: HookPlan): Promise<void> {
-  await runLocked(config.paths, config.paths.ip, ['-batch', '-'], plan.batch.join('\n') + '\n');
+function applyHookPlan(config: Config, plan: HookPlan): void {
+  runLocked(config.paths, config.paths.ip, ['-batch', '-'], plan.batch.join('\n') + '\n');
   for (const sysctl of plan.sysctls) writeSysctl(sysctl.key, sysctl.value);
 }
 
@@ -19,22 +19,22 @@ function managed(config: Config, iface: string, log: Log): Uplink | undefined {
   return uplink;
 }
 
-export async function uplinkUp(config: Config, link: PppLink, log: Log): Promise<void> {
+export function uplinkUp(config: Config, link: PppLink, log: Log): void {
   const uplink = managed(config, link.iface, log);
   if (!uplink) return;
-  await applyHookPlan(config, planUplinkUp(config, uplink, link));
+  applyHookPlan(config, planUplinkUp(config, uplink, link));
   log.info(`${uplink.name} up: table ${uplink.table} default ${link.remote ? `via ${link.remote}` : `dev ${link.iface}`}; rule ${ruleLine(uplink, config.markMask)}`);
 }
 
-export async function uplinkDown(config: Config, link: PppLink, log: Log): Promise<void> {
+export function uplinkDown(config: Config, link: PppLink, log: Log): void {
   const uplink = managed(config, link.iface, log);
   if (!uplink) return;
-  await applyHookPlan(config, planUplinkDown(uplink));
+  applyHookPlan(config, planUplinkDown(uplink));
   log.info(`${uplink.name} down: removed the rules of table ${uplink.table} and flushed it`);
 }
 
 /** Every uplink's rules and table removed at once: what the package does when it is removed. */
-export async function allUplinksDown(config: Config, log: Log): Promise<void> {
-  await applyHookPlan(config, { batch: config.uplinks.flatMap((uplink) => planUplinkDown(uplink).batch), sysctls: [] });
+export function allUplinksDown(config: Config, log: Log): void {
+  applyHookPlan(config, { batch: config.uplinks.flatMap((uplink) => planUplinkDown(uplink).batch), sysctls: [] });
   log.info(`removed the rules and tables of ${config.uplinks.map((uplink) => uplink.name).join(' ')}`);
 }
