@@ -46,8 +46,8 @@ function orElse<T>(read: () => T, fallback: T): T {
 type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
-  init: async (context, config) => (await initFirewall(config(), context.log), 0),
-  flush: async (context, config) => (await flushFirewall(config(), context.log), 0),
+  init: async (context, config) => (initFirewall(config(), context.log), 0),
+  flush: async (context, config) => (flushFirewall(config(), context.log), 0),
   show: async (context, config) => (context.stdout(showPlans(config())), 0),
   status: async (context, config, flags) => {
     const loaded = config();

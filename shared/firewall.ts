@@ -24,16 +24,16 @@ function applyWhole(config: Config, before: IptablesState, plan: string): void {
   }
 }
 
-export async function initFirewall(config: Config, log: Log): Promise<void> {
-  await withLock(config.paths, () => {
+export function initFirewall(config: Config, log: Log): void {
+  withLock(config.paths, () => {
     const state = parseIptablesSave(readIptablesSave(config));
     applyWhole(config, state, planInit(config, state));
   });
   log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')})`);
 }
 
-export async function flushFirewall(config: Config, log: Log): Promise<void> {
-  await withLock(config.paths, () => {
+export function flushFirewall(config: Config, log: Log): void {
+  withLock(config.paths, () => {
     const saved = readIptablesSave(config);
     const state = parseIptablesSave(saved);
     const plan = planRemoval(state);

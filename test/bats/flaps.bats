@@ -77,3 +77,19 @@ hooks_at_once() {
   wait "$hook" || fail "ip-down failed: $(tail -3 "$LAB_TMP/hooks.log")"
   [ "$(rules_for_table 101)" = 0 ] || fail "ip-down did not remove the rule once the lock was free"
 }
+
+@test "pin-firewall waits for the global lock too: flush changes nothing while another run holds it" {
+  lab_up
+  printf '[paths]\nlock = %s\n' "$LAB_TMP/lock" >"$LAB_TMP/pin-hooks.conf"
+  flock "$LAB_TMP/lock" sleep 2 3>&- &
+  local holder=$! flush
+  sleep 0.3
+  router "$LAB_BIN" firewall --config "$LAB_TMP/pin-hooks.conf" flush 2>>"$LAB_TMP/hooks.log" &
+  flush=$!
+  sleep 1
+  router iptables-save | grep -q -- '-j PIN-PREROUTING' || fail "flush removed our rules while the lock was held"
+  wait "$holder"
+  wait "$flush" || fail "flush failed: $(tail -3 "$LAB_TMP/hooks.log")"
+  run router iptables-save
+  refute_output --partial "PIN-"
+}
