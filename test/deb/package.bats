@@ -26,6 +26,7 @@ setup_file() {
   node "$REPO_ROOT/scripts/deb.mjs" >&3
   node "$REPO_ROOT/scripts/repo.mjs" >&3
   command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
+  command -v systemd-analyze >/dev/null || apt-get install -y -qq systemd >/dev/null
   if [ ! -e "$CACHE/bookworm-minbase.tar" ]; then
     mkdir -p "$CACHE"
     debootstrap --variant=minbase --make-tarball="$CACHE/bookworm-minbase.tar.part" bookworm "$ROOT/.tarball-work" "$MIRROR" >/dev/null
