@@ -1,7 +1,7 @@
 /**
  * The hook planner: an uplink event -> one `ip -batch` text plus the sysctl writes it needs.
  * `rule flush table T` removes every rule pointing at the uplink's table, whatever a crash or an
- * older version left there, so the plan needs no read of the current rules: the hook runs one
+ * older version left there, so the plan needs no read of the current rules: ip-up runs one
  * process, under the lock (measured: each extra process costs a hook about 2 ms, 7% of its time).
  */
 import type { Config } from './config.js';

@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import { parseIpRules, type IpRule } from './plan-route.js';
-import { runTool } from './runner.js';
+import { execTool, runTool } from './runner.js';
 
 export interface LinkFact {
   name: string;
@@ -14,12 +14,22 @@ export interface RouteFact {
   table: string;
 }
 
-export function readLinks(config: Config): LinkFact[] {
-  const { stdout } = runTool(config.paths.ip, ['-j', 'link', 'show']);
-  return (JSON.parse(stdout) as { ifname: string; flags: string[] }[]).map((link) => ({
+function toLinkFacts(json: string): LinkFact[] {
+  return (JSON.parse(json) as { ifname: string; flags: string[] }[]).map((link) => ({
     name: link.ifname,
     up: link.flags.includes('UP') && link.flags.includes('LOWER_UP'),
   }));
+}
+
+export function readLinks(config: Config): LinkFact[] {
+  return toLinkFacts(runTool(config.paths.ip, ['-j', 'link', 'show']).stdout);
+}
+
+/** One interface, or undefined when it does not exist. */
+export function readLink(config: Config, name: string): LinkFact | undefined {
+  const exit = execTool(config.paths.ip, ['-j', 'link', 'show', 'dev', name]);
+  if (exit.code !== 0) return undefined;
+  return toLinkFacts(exit.stdout)[0];
 }
 
 export function readRules(config: Config): IpRule[] {

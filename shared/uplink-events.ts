@@ -1,10 +1,16 @@
-/** What the ip-up and ip-down hooks do: plan, then one `ip -batch` under the global lock. */
+/**
+ * What the ip-up and ip-down hooks do: plan, then one `ip -batch` under the global lock.
+ * ip-down of a link that pppd has already replaced (the next ip-up came first, or is coming)
+ * must not take the new link's rule away: pppd deletes the interface before ip-down, so an
+ * interface that is up again when ip-down holds the lock belongs to a new link.
+ */
 import type { Config } from './config.js';
 import type { Log } from './log.js';
-import { runLocked } from './lock.js';
+import { runLocked, withLock } from './lock.js';
 import type { PppLink } from './ppp-input.js';
 import { planUplinkDown, planUplinkUp, ruleLine, type HookPlan } from './plan-route.js';
-import { writeSysctl } from './runner.js';
+import { readLink } from './probe.js';
+import { runTool, writeSysctl } from './runner.js';
 import { findUplink, type Uplink } from './uplink.js';
 
 /** The batch goes first: if the interface is already gone it fails before any sysctl is written. */
@@ -29,8 +35,16 @@ export function uplinkUp(config: Config, link: PppLink, log: Log): void {
 export function uplinkDown(config: Config, link: PppLink, log: Log): void {
   const uplink = managed(config, link.iface, log);
   if (!uplink) return;
-  applyHookPlan(config, planUplinkDown(uplink));
-  log.info(`${uplink.name} down: removed the rules of table ${uplink.table} and flushed it`);
+  const removed = withLock(config.paths, () => {
+    if (readLink(config, uplink.name)?.up) return false;
+    runTool(config.paths.ip, ['-batch', '-'], planUplinkDown(uplink).batch.join('\n') + '\n');
+    return true;
+  });
+  log.info(
+    removed
+      ? `${uplink.name} down: removed the rules of table ${uplink.table} and flushed it`
+      : `${uplink.name} down, but ${uplink.name} is up again (a new link): left its rule and table to it`,
+  );
 }
 
 /** Every uplink's rules and table removed at once: what the package does when it is removed. */

@@ -49,12 +49,15 @@ hooks_at_once() {
 
 @test "ip-up of every uplink started at the same instant, twice each, 20 rounds: every hook succeeds, every rule exists exactly once" {
   lab_up
-  local round table
+  local round table x
   for ((round = 1; round <= 20; round++)); do
+    for x in 0 1 2; do router ip link set "ppp$x" up; done
     hooks_at_once ip-up 0 0 1 1 2 2 || fail "round $round: a hook failed: $(tail -5 "$LAB_TMP/hooks.log")"
     for table in 100 101 102; do
       [ "$(rules_for_table "$table")" = 1 ] || fail "round $round: table $table has $(rules_for_table "$table") rules: $(router ip rule)"
     done
+    # pppd runs ip-down once the link is gone
+    for x in 0 1 2; do router ip link set "ppp$x" down; done
     hooks_at_once ip-down 0 1 2 || fail "round $round: an ip-down failed: $(tail -5 "$LAB_TMP/hooks.log")"
     for table in 100 101 102; do
       [ "$(rules_for_table "$table")" = 0 ] || fail "round $round: table $table kept a rule after ip-down: $(router ip rule)"
@@ -69,6 +72,7 @@ hooks_at_once() {
   flock "$LAB_TMP/lock" sleep 2 3>&- &
   local holder=$! hook
   sleep 0.3
+  router ip link set ppp1 down
   ppp_hook ip-down 1 &
   hook=$!
   sleep 1
@@ -92,4 +96,15 @@ hooks_at_once() {
   wait "$flush" || fail "flush failed: $(tail -3 "$LAB_TMP/hooks.log")"
   run router iptables-save
   refute_output --partial "PIN-"
+}
+
+@test "ip-down of a link pppd has already replaced leaves the new link's rule and table" {
+  lab_up
+  # ppp1 is up (a new link) when the ip-down of the old one finally runs
+  ppp_hook ip-down 1
+  [ "$(rules_for_table 101)" = 1 ] || fail "the late ip-down removed the new link's rule"
+  run router ip route show table 101
+  assert_output --partial "default via 192.0.2.2 dev ppp1"
+  run grep "ppp1 down" "$LAB_TMP/hooks.log"
+  assert_output --partial "ppp1 is up again (a new link): left its rule and table to it"
 }
