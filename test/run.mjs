@@ -32,8 +32,9 @@ if (existsSync(report)) {
   totals.failed++;
 }
 
-// test/deb builds the package twice and installs it in a Debian 12 chroot: about 2 minutes.
-const batsDirs = ['test/bats', 'test/deb'].map((dir) => join(root, dir));
+// test/deb builds the package twice and installs it in a Debian 12 chroot (about 2 minutes);
+// test/vm boots it in qemu with real pppd (about 1 minute, plus 1 to build its cached image once).
+const batsDirs = ['test/bats', 'test/deb', 'test/vm'].map((dir) => join(root, dir));
 const suites = batsDirs.flatMap((dir) => readdirSync(dir).filter((name) => name.endsWith('.bats')).map((name) => join(dir, name)));
 if (process.getuid?.() !== 0) {
   console.log('\n== integration tests (bats) need root for network namespaces: not run');

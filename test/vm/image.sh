@@ -24,23 +24,27 @@ kernel=$(ls /boot/vmlinuz-*-amd64 | sort -V | tail -1)
 release=${kernel#/boot/vmlinuz-}
 cp "$kernel" "$out/vmlinuz"
 
+work=()
+trap 'rm -rf "${work[@]}"' EXIT
+
 # The base image, keyed by what it is made of.
 key=$(echo "$packages $mirror" | sha256sum | cut -c1-12)
 base=$cache/vm-base-$key.cpio.gz
 if [ ! -e "$base" ]; then
   root=$(mktemp -d /tmp/pinh-$$-vmroot.XXXXXX)
+  work+=("$root")
   mmdebstrap --quiet --variant=minbase --include="$packages" bookworm "$root" "$mirror" >/dev/null
   (cd "$root" && find . | cpio --quiet -o -H newc | gzip -1 >"$base.part")
-  rm -rf "$root"
   mv "$base.part" "$base"
 fi
 cp "$base" "$out/base.cpio.gz"
 
 # The files under test.
 overlay=$(mktemp -d /tmp/pinh-$$-vmoverlay.XXXXXX)
+work+=("$overlay")
 mkdir -p "$overlay/modules" "$overlay/root"
 : >"$overlay/modules/order"
-for module in ppp_async pppoe veth crc32c_generic nft_compat nft_chain_nat xt_CONNMARK xt_connmark xt_conntrack xt_MASQUERADE xt_mark xt_comment; do
+for module in ppp_async pppoe veth crc32c_generic nft_compat nft_chain_nat xt_connmark xt_conntrack xt_MASQUERADE xt_mark; do
   modprobe --show-depends -S "$release" "$module" | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r file; do
   cp "$file" "$overlay/modules/"
@@ -50,5 +54,4 @@ cp "$deb" "$overlay/root/pin-hooks.deb"
 cp "$here/init" "$overlay/init"
 chmod 755 "$overlay/init"
 (cd "$overlay" && find . | cpio --quiet -o -H newc | gzip -1 >"$out/overlay.cpio.gz")
-rm -rf "$overlay"
 cat "$out/base.cpio.gz" "$out/overlay.cpio.gz" >"$out/initrd.gz"
