@@ -116,15 +116,18 @@ async function inside() {
   const rows = [];
   const ratio = (a, b) => a / b;
 
-  // 1. Hooks for a managed uplink: each ip-up really adds its rule, each ip-down removes it.
+  // 1. Hooks for a managed uplink: each ip-up really adds its rule, each ip-down removes it
+  // (after the link went down, as pppd runs it).
+  const linkDown = (iface) => sh(`ip link set ${iface} down`);
+  const linkUp = (iface) => sh(`ip link set ${iface} up`);
   const hello = { name: 'bare SEA hello-world', run: () => timed(HELLO, []) };
   const hooks = alternate([
     hello,
     { name: 'pin-hooks ip-up, unmanaged interface (logs and exits)', run: () => timed(BIN, ['ip-up'], env('ppp9', conf5)) },
     { name: 'pin-hooks ip-up', run: () => timed(BIN, ['ip-up'], env('ppp1', conf5)), after: () => quiet(BIN, ['ip-down'], env('ppp1', conf5)) },
-    { name: 'pin-hooks ip-down', before: () => quiet(BIN, ['ip-up'], env('ppp1', conf5)), run: () => timed(BIN, ['ip-down'], env('ppp1', conf5)) },
+    { name: 'pin-hooks ip-down', before: () => (quiet(BIN, ['ip-up'], env('ppp1', conf5)), linkDown('ppp1')), run: () => timed(BIN, ['ip-down'], env('ppp1', conf5)), after: () => linkUp('ppp1') },
     { name: 'original ip-up (sh, 4 ip calls)', run: () => timed(path.join(here, 'original-ip-up'), [], env('ppp1')), after: () => quiet(path.join(here, 'original-ip-down'), [], env('ppp1')) },
-    { name: 'original ip-down (sh, 2 ip calls)', before: () => quiet(path.join(here, 'original-ip-up'), [], env('ppp1')), run: () => timed(path.join(here, 'original-ip-down'), [], env('ppp1')) },
+    { name: 'original ip-down (sh, 2 ip calls)', before: () => (quiet(path.join(here, 'original-ip-up'), [], env('ppp1')), linkDown('ppp1')), run: () => timed(path.join(here, 'original-ip-down'), [], env('ppp1')), after: () => linkUp('ppp1') },
   ]);
   const floor = hooks[0].ms;
   for (const row of hooks) rows.push([`hooks`, row.name, row.ms, ratio(row.ms, floor), row.rss]);
