@@ -21,13 +21,6 @@ export interface UplinkOverride {
   masquerade?: boolean;
 }
 
-export interface UplinkDefaults {
-  markMask: number;
-  tableBase: number;
-  priorityBase: number;
-  masquerade: boolean;
-}
-
 /** pppN -> N; other names (pppd's `ifname` option) need an explicit unit. */
 export function unitFromName(name: string): number | undefined {
   const match = /^ppp(0|[1-9][0-9]{0,5})$/.exec(name);
