@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { $, fs, path } from 'zx';
 import { bundle, seaBinary } from '../build.mjs';
+import { ensureAptPackages } from '../scripts/deps.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -204,6 +205,7 @@ function report(rows, bars) {
 
 /** Builds what is measured, then runs this file again inside a namespace of its own. */
 async function outside() {
+  ensureAptPackages({ time: '/usr/bin/time' });
   if (!fs.existsSync(BIN)) await $`node ${path.join(root, 'build.mjs')}`;
   const helloScript = path.join(dist, 'bench-hello.cjs');
   await fs.writeFile(path.join(dist, 'bench-hello.ts'), 'console.log("hello");\n');
