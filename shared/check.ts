@@ -2,7 +2,7 @@
 import type { Config } from './config.js';
 import { ruleChain, parseIptablesSave } from './iptables-state.js';
 import { OWN_CHAINS } from './plan-firewall.js';
-import type { IpRule } from './plan-route.js';
+import type { IpRule } from './ip-rules.js';
 import { hex } from './uplink.js';
 
 export interface CheckFacts {

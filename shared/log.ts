@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 
 const DAEMON = 3 * 8;
-const SEVERITY = { error: 3, warning: 4, info: 6 } as const;
+const SEVERITY = { error: 3, info: 6 } as const;
 type Level = keyof typeof SEVERITY;
 const TAG = 'pin-hooks';
 
@@ -24,19 +24,23 @@ export const SYSLOG_TARGETS: Omit<SyslogTargets, 'logger'> = { journal: '/run/sy
 /** journald's stream header: identifier, unit, default priority, level prefix on, no forced forwarding. */
 const JOURNAL_HEADER = `${TAG}\n\n${SEVERITY.info}\n1\n0\n0\n0\n`;
 
-function sendToJournal(socket: string, lines: string[]): Promise<void> {
+interface Entry {
+  severity: number;
+  line: string;
+}
+
+function sendToJournal(socket: string, entries: Entry[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const connection = createConnection(socket);
     connection.setTimeout(1000, () => connection.destroy(new Error('journald did not answer')));
     connection.once('error', reject);
     connection.once('close', () => resolve());
-    connection.once('connect', () => connection.end(JOURNAL_HEADER + lines.map((line) => `<${line}\n`).join('')));
+    connection.once('connect', () => connection.end(JOURNAL_HEADER + entries.map(({ severity, line }) => `<${severity}>${line}\n`).join('')));
   });
 }
 
 export class Log {
-  /** "severity>message", the form both journald's level prefix and logger's --prio-prefix take after a "<". */
-  private readonly pending: string[] = [];
+  private readonly pending: Entry[] = [];
 
   constructor(
     private readonly context: string,
@@ -54,23 +58,23 @@ export class Log {
   private write(level: Level, message: string): void {
     const line = `${this.context}: ${message}`;
     this.stderr(`${TAG}: ${line}\n`);
-    this.pending.push(`${SEVERITY[level]}>${line}`);
+    this.pending.push({ severity: SEVERITY[level], line });
   }
 
   /** Sends what was logged to syslog; a missing or broken syslog never fails the program. */
   async flushToSyslog(targets: SyslogTargets): Promise<void> {
-    const lines = this.pending.splice(0);
-    if (lines.length === 0) return;
+    const entries = this.pending.splice(0);
+    if (entries.length === 0) return;
     if (existsSync(targets.journal)) {
       try {
-        return await sendToJournal(targets.journal, lines);
+        return await sendToJournal(targets.journal, entries);
       } catch {
         // fall back to /dev/log below
       }
     }
     if (!existsSync(targets.devLog)) return;
     spawnSync(targets.logger, ['--prio-prefix', '--tag', TAG, '--socket', targets.devLog], {
-      input: lines.map((line) => `<${Number(line.split('>', 1)[0]) + DAEMON}>${line.slice(line.indexOf('>') + 1)}\n`).join(''),
+      input: entries.map(({ severity, line }) => `<${DAEMON + severity}>${line}\n`).join(''),
       stdio: ['pipe', 'ignore', 'ignore'],
       timeout: 2000,
     });

@@ -7,16 +7,6 @@
 import type { Config } from './config.js';
 import { hex, type Uplink } from './uplink.js';
 
-/** One rule of `ip -j -N rule show` (numeric tables): what status and check read. */
-export interface IpRule {
-  priority: number;
-  table?: string;
-  src?: string;
-  fwmark?: string;
-  fwmask?: string;
-  [selector: string]: unknown;
-}
-
 export interface SysctlWrite {
   /** Path below /proc/sys, e.g. net/ipv4/conf/ppp0/rp_filter. */
   key: string;
@@ -33,12 +23,6 @@ export interface LinkUp {
   iface: string;
   /** The peer's address; absent when pppd gave none, then the route goes by device. */
   remote?: string;
-}
-
-export function parseIpRules(json: string): IpRule[] {
-  const rules = JSON.parse(json === '' ? '[]' : json) as unknown;
-  if (!Array.isArray(rules)) throw new Error('ip -j rule show did not print a JSON list');
-  return rules as IpRule[];
 }
 
 export function ruleLine(uplink: Uplink, mask: number): string {

@@ -1,7 +1,7 @@
 /** Reads the running system for status and check. Read-only: nothing here changes state. */
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Config } from './config.js';
-import { parseIpRules, type IpRule } from './plan-route.js';
+import { parseIpRules, type IpRule } from './ip-rules.js';
 import { execTool, runTool } from './runner.js';
 
 export interface LinkFact {

@@ -13,9 +13,12 @@ import { readLink } from './probe.js';
 import { runTool, writeSysctl } from './runner.js';
 import { findUplink, type Uplink } from './uplink.js';
 
+const IP_BATCH = ['-batch', '-'];
+const batchInput = (plan: HookPlan) => plan.batch.join('\n') + '\n';
+
 /** The batch goes first: if the interface is already gone it fails before any sysctl is written. */
 function applyHookPlan(config: Config, plan: HookPlan): void {
-  runLocked(config.paths, config.paths.ip, ['-batch', '-'], plan.batch.join('\n') + '\n');
+  runLocked(config.paths, config.paths.ip, IP_BATCH, batchInput(plan));
   for (const sysctl of plan.sysctls) writeSysctl(sysctl.key, sysctl.value);
 }
 
@@ -37,7 +40,7 @@ export function uplinkDown(config: Config, link: PppLink, log: Log): void {
   if (!uplink) return;
   const removed = withLock(config.paths, () => {
     if (readLink(config, uplink.name)?.up) return false;
-    runTool(config.paths.ip, ['-batch', '-'], planUplinkDown(uplink).batch.join('\n') + '\n');
+    runTool(config.paths.ip, IP_BATCH, batchInput(planUplinkDown(uplink)));
     return true;
   });
   log.info(

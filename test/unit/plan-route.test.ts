@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { parseIpRules, planUplinkDown, planUplinkUp } from '../../shared/plan-route.js';
+import { planUplinkDown, planUplinkUp } from '../../shared/plan-route.js';
 
 const config = defaultConfig();
 const ppp1 = config.uplinks[1]!;
@@ -35,14 +35,5 @@ describe('ip-up', () => {
 describe('ip-down', () => {
   it('removes every rule pointing at the table and flushes it', () => {
     expect(planUplinkDown(ppp1)).toEqual({ batch: ['rule flush table 101', 'route flush table 101'], sysctls: [] });
-  });
-});
-
-describe('ip -j rule show', () => {
-  it('is read as a list', () => {
-    const rule = { priority: 10001, src: 'all', fwmark: '0x200', fwmask: '0xff00', table: '101' };
-    expect(parseIpRules(JSON.stringify([rule]))).toEqual([rule]);
-    expect(parseIpRules('')).toEqual([]);
-    expect(() => parseIpRules('{}')).toThrow(/JSON list/);
   });
 });
