@@ -139,8 +139,8 @@ async function inside() {
     const raw = rawIptables(count);
     const results = alternate([
       { ...hello, before: settle },
-      { name: `pin-firewall init, ${count} uplinks`, before: flushAll, run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
-      { name: `pin-firewall re-init, ${count} uplinks`, before: () => (quiet(BIN, ['firewall', '--config', config, 'init']), settle()), run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
+      { name: `pin-firewall init, ${count} uplinks (none of our chains yet, as at boot)`, before: flushAll, run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
+      { name: `pin-firewall re-init, ${count} uplinks (on top of its own rules: reads, then plans)`, before: () => (quiet(BIN, ['firewall', '--config', config, 'init']), settle()), run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
       { name: `raw iptables, ${count} uplinks (${raw.length} commands)`, before: flushAll, run: () => rawRun(raw) },
     ], count === 64 ? Math.min(ROUNDS, 10) : ROUNDS);
     flushAll();

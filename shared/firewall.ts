@@ -1,9 +1,9 @@
-/** pin-firewall init and flush: read iptables-save, plan, apply one iptables-restore transaction. */
+/** pin-firewall init and flush: plan, apply one iptables-restore transaction, read only when needed. */
 import type { Config } from './config.js';
 import type { Log } from './log.js';
 import { parseIptablesSave, type IptablesState } from './iptables-state.js';
-import { withLock } from './lock.js';
-import { planInit, planRemoval, planRevert, tablesEmptyAfterRemoval } from './plan-firewall.js';
+import { execLocked, withLock } from './lock.js';
+import { committedTables, planInit, planRemoval, planRevert, tablesEmptyAfterRemoval, withoutOurChains, type Table } from './plan-firewall.js';
 import { isExecutable, readIptablesSave } from './probe.js';
 import { PinError } from './errors.js';
 import { runTool } from './runner.js';
@@ -12,7 +12,7 @@ const RESTORE = ['--noflush', '--wait=10'];
 
 /**
  * iptables-restore commits table by table (measured with iptables-nft 1.8.9: a rule rejected in
- * nat leaves mangle changed), so when a plan fails half-way our chains are put back as they were.
+ * nat leaves mangle changed), so when a plan fails half-way our chains are put back as `before`.
  */
 function applyWhole(config: Config, before: IptablesState, plan: string): void {
   try {
@@ -24,11 +24,38 @@ function applyWhole(config: Config, before: IptablesState, plan: string): void {
   }
 }
 
-export function initFirewall(config: Config, log: Log): void {
+/** Only iptables-nft makes tables that can be deleted again; legacy tables belong to the kernel. */
+function deleteTables(config: Config, saved: string, tables: readonly Table[]): boolean {
+  if (tables.length === 0 || !saved.includes('(nf_tables)') || !isExecutable(config.paths.nft)) return false;
+  runTool(config.paths.nft, ['-f', '-'], tables.map((table) => `delete table ip ${table}\n`).join(''));
+  return true;
+}
+
+/**
+ * Reads, plans and applies under the lock. `committed` are the tables a failed first try did
+ * change: they had none of our chains before it, so a failure here takes those out again, and
+ * the tables themselves when the first try created them.
+ */
+function initFromState(config: Config, committed: readonly Table[]): void {
   withLock(config.paths, () => {
-    const state = parseIptablesSave(readIptablesSave(config));
-    applyWhole(config, state, planInit(config, state));
+    const saved = readIptablesSave(config);
+    const state = parseIptablesSave(saved);
+    try {
+      applyWhole(config, withoutOurChains(state, committed), planInit(config, state));
+    } catch (error) {
+      deleteTables(config, saved, tablesEmptyAfterRemoval(state).filter((table) => committed.includes(table)));
+      throw error;
+    }
   });
+}
+
+export function initFirewall(config: Config, log: Log): void {
+  // Most inits meet none of our chains (at boot, after a firewall reload flushed everything):
+  // the plan for that state goes first, in one locked run and without reading. Where our chains
+  // exist, its -N lines make it fail before it changes that table; then we read and plan.
+  const fresh = planInit(config, new Map());
+  const first = execLocked(config.paths, config.paths.iptablesRestore, RESTORE, fresh);
+  if (first.code !== 0) initFromState(config, committedTables(fresh, first.stderr));
   log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')})`);
 }
 
@@ -40,10 +67,7 @@ export function flushFirewall(config: Config, log: Log): void {
     if (plan === '') return log.info('no pin-hooks rules installed; nothing to remove');
     applyWhole(config, state, plan);
     log.info('removed the pin-hooks chains and their jumps');
-    // Only iptables-nft makes tables that can be deleted again; legacy tables belong to the kernel.
     const empty = tablesEmptyAfterRemoval(state);
-    if (empty.length === 0 || !saved.includes('(nf_tables)') || !isExecutable(config.paths.nft)) return;
-    runTool(config.paths.nft, ['-f', '-'], empty.map((table) => `delete table ip ${table}\n`).join(''));
-    log.info(`deleted the now empty ${empty.join(' and ')} table(s) that init created`);
+    if (deleteTables(config, saved, empty)) log.info(`deleted the now empty ${empty.join(' and ')} table(s) that init created`);
   });
 }

@@ -2,12 +2,13 @@
  * The global lock: pppd runs hooks without waiting and separate pppd instances run them at once.
  * Node has no flock(2), so flock(1) takes it, and the kernel frees it when its holder dies: a
  * crash never leaves it stale. A hook's whole change is one tool run, which flock runs holding
- * the lock. Init and flush read, plan and apply, so they open the lock file and let flock lock
- * that open file (its descriptor 3): the lock stays with our descriptor after flock exits.
+ * the lock, and so is init's first try. Runs that read, plan and apply open the lock file and
+ * let flock lock that open file (its descriptor 3): the lock stays with our descriptor after
+ * flock exits.
  */
 import { closeSync, openSync } from 'node:fs';
 import { LockError, SystemError } from './errors.js';
-import { execTool, toolFailure } from './runner.js';
+import { execTool, toolFailure, type Exit } from './runner.js';
 
 const WAIT_SECONDS = 30;
 const TIMED_OUT = 75;
@@ -24,10 +25,16 @@ function timedOut(paths: LockPaths): LockError {
   return new LockError(`another pin-hooks run held ${paths.lock} for ${WAIT_SECONDS} s; check for a hung hook (ps -C pin-hooks)`);
 }
 
-/** Runs one tool while holding the lock. */
-export function runLocked(paths: LockPaths, tool: string, args: readonly string[], input: string): void {
+/** Runs one tool while holding the lock and reports how it ended; only the lock's timeout throws. */
+export function execLocked(paths: LockPaths, tool: string, args: readonly string[], input: string): Exit {
   const exit = execTool(paths.flock, [...flockArgs, paths.lock, tool, ...args], input);
   if (exit.code === TIMED_OUT) throw timedOut(paths);
+  return exit;
+}
+
+/** Runs one tool while holding the lock; a failure becomes a SystemError naming the tool. */
+export function runLocked(paths: LockPaths, tool: string, args: readonly string[], input: string): void {
+  const exit = execLocked(paths, tool, args, input);
   if (exit.code !== 0) throw toolFailure(tool, args, exit);
 }
 

@@ -14,7 +14,7 @@ iptables_now() { router iptables-save | lab_normalize_iptables; }
   run diff "$LAB_TMP/once" "$LAB_TMP/ten"
   assert_success
   run grep -c -- '-j PIN-' "$LAB_TMP/ten"
-  assert_output 6
+  assert_output 5
 }
 
 @test "init with a broken config fails with one clear line and leaves the previous rules" {
@@ -29,26 +29,61 @@ iptables_now() { router iptables-save | lab_normalize_iptables; }
   assert_success
 }
 
+# An iptables-restore that adds, to every transaction of the new config (mask 0xf0), one rule
+# iptables rejects at the very end, after the mangle part; transactions without it pass.
+reject_new_config_in_nat() {
+  mkdir "$LAB_TMP/sbin"
+  printf '[uplinks]\nnames = ppp0 ppp1\nmark_mask = 0xf0\n[paths]\niptables_restore = %s\n' "$LAB_TMP/sbin/iptables-restore" >"$LAB_TMP/new.conf"
+  cat >"$LAB_TMP/sbin/iptables-restore" <<'EOF'
+#!/bin/sh
+plan=$(cat)
+case $plan in
+*/0xf0*) printf '%s\n' "$plan" | sed '$d' | { cat; printf -- '-A PIN-POSTROUTING -j NO-SUCH-TARGET\nCOMMIT\n'; } | /usr/sbin/iptables-restore "$@" ;;
+*) printf '%s\n' "$plan" | /usr/sbin/iptables-restore "$@" ;;
+esac
+EOF
+  chmod 755 "$LAB_TMP/sbin/iptables-restore"
+}
+
 @test "init whose transaction the kernel rejects leaves the previous rules, in every table" {
   lab_up
   iptables_now >"$LAB_TMP/before"
-  # A valid new config (two uplinks, other mask), and an iptables-restore that, the first time,
-  # adds one rule iptables rejects at the very end of our transaction, after the mangle part.
-  mkdir "$LAB_TMP/sbin"
-  printf '[uplinks]\nnames = ppp0 ppp1\nmark_mask = 0xf0\n[paths]\niptables_restore = %s\n' "$LAB_TMP/sbin/iptables-restore" >"$LAB_TMP/new.conf"
-  cat >"$LAB_TMP/sbin/iptables-restore" <<EOF
-#!/bin/sh
-[ -e $LAB_TMP/rejected ] && exec /usr/sbin/iptables-restore "\$@"
-touch $LAB_TMP/rejected
-{ sed '\$d'; printf -- '-A PIN-POSTROUTING -j NO-SUCH-TARGET\nCOMMIT\n'; } | /usr/sbin/iptables-restore "\$@"
-EOF
-  chmod 755 "$LAB_TMP/sbin/iptables-restore"
+  reject_new_config_in_nat
   run router "$LAB_BIN" firewall --config "$LAB_TMP/new.conf" init
   assert_failure 5
   assert_output --regexp "^pin-hooks: pin-firewall: iptables-restore --noflush --wait=10 failed: .*NO-SUCH-TARGET.* \\(our chains were put back as they were\\)$"
   iptables_now >"$LAB_TMP/after"
   run diff "$LAB_TMP/before" "$LAB_TMP/after"
   assert_success
+}
+
+@test "a first init the kernel rejects in nat takes back what it put in mangle, table included" {
+  lab_up
+  router "$LAB_BIN" firewall flush 2>/dev/null
+  iptables_now >"$LAB_TMP/before"
+  reject_new_config_in_nat
+  run router "$LAB_BIN" firewall --config "$LAB_TMP/new.conf" init
+  assert_failure 5
+  assert_output --partial "NO-SUCH-TARGET"
+  iptables_now >"$LAB_TMP/after"
+  run diff "$LAB_TMP/before" "$LAB_TMP/after"
+  assert_success
+}
+
+@test "init completes what another hand left half-removed: our nat chain without the mangle ones" {
+  lab_up
+  router "$LAB_BIN" firewall flush 2>/dev/null
+  router iptables -t nat -N PIN-POSTROUTING
+  router iptables -t nat -A PIN-POSTROUTING -o ppp9 -j MASQUERADE
+  run router "$LAB_BIN" firewall init
+  assert_success
+  iptables_now >"$LAB_TMP/after"
+  run grep -c -- '-j PIN-' "$LAB_TMP/after"
+  assert_output 5
+  run grep -c -- '-A PIN-POSTROUTING -o ppp[0-4] -j MASQUERADE' "$LAB_TMP/after"
+  assert_output 5
+  run grep -c ppp9 "$LAB_TMP/after"
+  assert_output 0
 }
 
 @test "flush returns iptables-save to its state before init" {

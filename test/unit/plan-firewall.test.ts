@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
 import { parseIptablesSave } from '../../shared/iptables-state.js';
-import { planInit, planRemoval, planRevert, stateAfterInit, tablesEmptyAfterRemoval } from '../../shared/plan-firewall.js';
+import { committedTables, planInit, planRemoval, planRevert, stateAfterInit, tablesEmptyAfterRemoval, withoutOurChains } from '../../shared/plan-firewall.js';
 
 const config = defaultConfig();
 
@@ -20,6 +20,9 @@ function apply(state: ReturnType<typeof parseIptablesSave>, plan: string) {
       const name = line.slice(1).split(' ')[0]!;
       current.chains.set(name, '-');
       current.rules = current.rules.filter((spec) => !spec.startsWith(`${name} `));
+    } else if (op === '-N') {
+      if (current.chains.has(chain!)) throw new Error(`-N ${chain}: Chain already exists`);
+      current.chains.set(chain!, '-');
     } else if (op === '-A') current.rules.push([chain, ...rest].join(' '));
     else if (op === '-I') current.rules.unshift([chain, ...rest.slice(1)].join(' '));
     else if (op === '-D') current.rules.splice(current.rules.indexOf([chain, ...rest].join(' ')), 1);
@@ -40,16 +43,30 @@ describe('the firewall plan for the seed network (five uplinks, LAN eth0 10.0.0.
 
   it('masks every mark it sets or restores, so bits outside 0xff00 survive', () => {
     const lines = planInit(config, new Map()).split('\n').filter((line) => /CONNMARK/.test(line));
-    expect(lines.length).toBe(5 * 3 + 2);
+    expect(lines.length).toBe(5 * 2 + 2);
     for (const line of lines) expect(line).toMatch(/--set-xmark 0x[0-9a-f]+\/0xff00$|--restore-mark --nfmask 0xff00 --ctmask 0xff00$/);
   });
 
   it('never re-marks a connection that already has our mark', () => {
+    const mangle = planInit(config, new Map()).split('*nat')[0]!.split('\n');
+    expect(mangle.filter((line) => line.includes('-j PIN-MARK-IN'))).toEqual(['-A PIN-PREROUTING -m conntrack --ctstate NEW -m connmark --mark 0x0/0xff00 -j PIN-MARK-IN']);
+    expect(mangle.filter((line) => line.startsWith('-A PIN-POSTROUTING ')).slice(0, 2)).toEqual([
+      '-A PIN-POSTROUTING -m conntrack ! --ctstate NEW -j RETURN',
+      '-A PIN-POSTROUTING -m connmark ! --mark 0x0/0xff00 -j RETURN',
+    ]);
+  });
+
+  it('marks arrivals before it skips LAN destinations, so routed LAN hosts are pinned too', () => {
+    const prerouting = planInit(config, new Map()).split('\n').filter((line) => line.startsWith('-A PIN-PREROUTING '));
+    expect(prerouting[0]).toMatch(/-j PIN-MARK-IN$/);
+    expect(prerouting[1]).toBe('-A PIN-PREROUTING -d 10.0.0.0/24 -j RETURN');
+  });
+
+  it('creates absent chains with -N, so a plan made for an empty state fails where our chains exist', () => {
     const plan = planInit(config, new Map());
-    for (const chain of ['PIN-INPUT', 'PIN-FORWARD', 'PIN-POSTROUTING']) {
-      const rules = plan.split('\n').filter((line) => line.startsWith(`-A ${chain} `) && !line.includes('MASQUERADE'));
-      expect(rules.slice(0, 2)).toEqual([`-A ${chain} -m conntrack ! --ctstate NEW -j RETURN`, `-A ${chain} -m connmark ! --mark 0x0/0xff00 -j RETURN`]);
-    }
+    expect(plan.match(/^-N PIN-/gm)).toHaveLength(5);
+    expect(plan).not.toMatch(/^:PIN-/m);
+    expect(() => apply(stateAfterInit(config), plan)).toThrow(/PIN-PREROUTING: Chain already exists/);
   });
 
   it('does not add a jump again when init runs on top of itself', () => {
@@ -61,8 +78,8 @@ describe('the firewall plan for the seed network (five uplinks, LAN eth0 10.0.0.
 
   it('removes jumps an outside hand added twice', () => {
     const state = stateAfterInit(config);
-    state.get('mangle')!.rules.push('FORWARD -j PIN-FORWARD');
-    expect(planInit(config, state)).toMatch(/^-D FORWARD -j PIN-FORWARD$/m);
+    state.get('mangle')!.rules.push('OUTPUT -j PIN-OUTPUT');
+    expect(planInit(config, state)).toMatch(/^-D OUTPUT -j PIN-OUTPUT$/m);
   });
 
   it('leaves out MASQUERADE for uplinks that do not want it', () => {
@@ -114,6 +131,31 @@ describe('tables left empty by removal', () => {
     withChain.get('mangle')!.chains.set('QOS', '-');
     withChain.get('nat')!.chains.set('OUTPUT', 'DROP');
     expect(tablesEmptyAfterRemoval(withChain)).toEqual([]);
+  });
+});
+
+describe('a failed first try', () => {
+  const plan = planInit(config, new Map());
+  const lineOf = (text: string) => plan.split('\n').indexOf(text) + 1;
+
+  it('committed the tables whose COMMIT comes before the line iptables-restore names', () => {
+    const natLine = lineOf('-A PIN-POSTROUTING -o ppp2 -j MASQUERADE');
+    expect(committedTables(plan, `iptables-restore: line ${natLine} failed: Chain already exists.`)).toEqual(['mangle']);
+    expect(committedTables(plan, `iptables-restore v1.8.9 (nf_tables): Chain 'X' does not exist\nError occurred at line: ${natLine}\n`)).toEqual(['mangle']);
+    expect(committedTables(plan, 'iptables-restore: line 2 failed: Chain already exists.')).toEqual([]);
+  });
+
+  it('committed nothing we know of when the complaint names no line', () => {
+    expect(committedTables(plan, 'iptables-restore: unable to initialize table')).toEqual([]);
+  });
+
+  it('is taken out of the committed tables only, jumps and chains, leaving the rest', () => {
+    const state = stateAfterInit(config);
+    state.get('mangle')!.rules.push('PREROUTING -j QOS');
+    const original = withoutOurChains(state, ['mangle']);
+    expect(original.get('mangle')!.rules).toEqual(['PREROUTING -j QOS']);
+    expect([...original.get('mangle')!.chains.keys()]).toEqual([]);
+    expect(original.get('nat')).toEqual(state.get('nat'));
   });
 });
 
