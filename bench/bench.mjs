@@ -17,11 +17,18 @@ const HELLO = path.join(dist, 'bench-hello');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 $.verbose = false;
 
-function median(values) {
+/** The value below which `share` of the samples lie, interpolated between neighbours. */
+function quantile(values, share) {
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  const at = (sorted.length - 1) * share;
+  const low = Math.floor(at);
+  return sorted[low] + (sorted[Math.min(low + 1, sorted.length - 1)] - sorted[low]) * (at - low);
 }
+
+const median = (values) => quantile(values, 0.5);
+
+/** The middle half of the samples, to show how much the machine wavered. */
+const spread = (values) => [quantile(values, 0.25), quantile(values, 0.75)];
 
 /** Wall time of one run in ms, and its peak RSS in MB (GNU time's %M). */
 function timed(command, args, env = {}) {
@@ -45,7 +52,10 @@ function alternate(variants, rounds = ROUNDS) {
       variant.after?.();
     }
   }
-  return variants.map((variant) => ({ name: variant.name, ms: median(samples.get(variant.name).ms), rss: Math.max(...samples.get(variant.name).rss) }));
+  return variants.map((variant) => {
+    const { ms, rss } = samples.get(variant.name);
+    return { name: variant.name, ms: median(ms), spread: spread(ms), rss: Math.max(...rss) };
+  });
 }
 
 const sh = (command) => execFileSync('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -131,34 +141,35 @@ async function inside() {
     { name: 'original ip-down (sh, 2 ip calls)', before: () => (quiet(path.join(here, 'original-ip-up'), [], env('ppp1')), linkDown('ppp1')), run: () => timed(path.join(here, 'original-ip-down'), [], env('ppp1')), after: () => linkUp('ppp1') },
   ]);
   const floor = hooks[0].ms;
-  for (const row of hooks) rows.push([`hooks`, row.name, row.ms, ratio(row.ms, floor), row.rss]);
+  for (const row of hooks) rows.push(['hooks', row, ratio(row.ms, floor)]);
 
   // 2. Firewall init against the raw commands, at 5 and 64 uplinks, and a re-init on top.
   const firewall = {};
   for (const [count, config] of [[5, conf5], [64, conf64]]) {
     const raw = rawIptables(count);
     const results = alternate([
-      { ...hello, before: settle },
+      { ...hello, name: 'bare SEA hello-world (after the same pause as the others)', before: settle },
       { name: `pin-firewall init, ${count} uplinks (none of our chains yet, as at boot)`, before: flushAll, run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
       { name: `pin-firewall re-init, ${count} uplinks (on top of its own rules: reads, then plans)`, before: () => (quiet(BIN, ['firewall', '--config', config, 'init']), settle()), run: () => timed(BIN, ['firewall', '--config', config, 'init']) },
       { name: `raw iptables, ${count} uplinks (${raw.length} commands)`, before: flushAll, run: () => rawRun(raw) },
-    ], count === 64 ? Math.min(ROUNDS, 10) : ROUNDS);
+    ]);
     flushAll();
     firewall[count] = results;
-    for (const row of results.slice(1)) rows.push([`firewall`, row.name, row.ms, ratio(row.ms, results[0].ms), row.rss]);
+    for (const row of results) rows.push([`firewall, ${count} uplinks`, row, ratio(row.ms, results[0].ms)]);
   }
 
   // 3. A reconnect storm: 8 uplinks come up at the same instant.
   const storm = { ours: [], original: [] };
-  for (let round = 0; round < Math.min(ROUNDS, 10); round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     const ifaces = Array.from({ length: 8 }, (_, unit) => `ppp${unit}`);
     storm.ours.push(await together(ifaces.map((iface) => [BIN, ['ip-up'], env(iface, conf8)])));
     await together(ifaces.map((iface) => [BIN, ['ip-down'], env(iface, conf8)]));
     storm.original.push(await together(ifaces.map((iface) => [path.join(here, 'original-ip-up'), [], env(iface)])));
     await together(ifaces.map((iface) => [path.join(here, 'original-ip-down'), [], env(iface)]));
   }
-  rows.push(['storm', '8 x pin-hooks ip-up at once (until the last ends)', median(storm.ours), ratio(median(storm.ours), floor), 0]);
-  rows.push(['storm', '8 x original ip-up at once', median(storm.original), ratio(median(storm.original), floor), 0]);
+  const stormRow = (name, samples) => ['storm', { name, ms: median(samples), spread: spread(samples), rss: 0 }, ratio(median(samples), floor)];
+  rows.push(stormRow('8 x pin-hooks ip-up at once (until the last ends)', storm.ours));
+  rows.push(stormRow('8 x original ip-up at once', storm.original));
 
   const upRow = hooks.find((row) => row.name === 'pin-hooks ip-up');
   const init = (count) => firewall[count][1];
@@ -176,6 +187,13 @@ async function inside() {
   console.log(await fs.readFile(path.join(here, 'RESULTS.md'), 'utf8'));
 }
 
+/** Where the hooks' syslog lines go here (the order shared/log.ts tries), which is part of what a hook costs. */
+function syslogTarget() {
+  if (fs.existsSync('/run/systemd/journal/stdout')) return "journald's stream socket";
+  if (fs.existsSync('/dev/log')) return '/dev/log (through logger)';
+  return 'stderr only (this machine has no syslog)';
+}
+
 function report(rows, bars) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const versions = [
@@ -188,12 +206,13 @@ function report(rows, bars) {
     '# Benchmarks',
     '',
     `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB;`,
-    `${versions.join('; ')}. ${ROUNDS} alternating rounds per group (10 at 64 uplinks and for the storm), medians,`,
-    'in a network namespace of its own. Ratios are against the bare SEA hello-world of the same group, measured in the same run.',
+    `${versions.join('; ')}; the hooks log to ${syslogTarget()}. ${ROUNDS} alternating rounds per group, medians`,
+    '(and the middle half of the samples, to show how much the machine wavered), in a network namespace of its own.',
+    'Ratios are against the bare SEA hello-world of the same group, measured in the same run.',
     '',
-    '| group | what | median ms | x hello-world | peak RSS MB |',
-    '|---|---|---:|---:|---:|',
-    ...rows.map(([group, name, ms, ratio, rss]) => `| ${group} | ${name} | ${ms.toFixed(1)} | ${ratio.toFixed(2)} | ${rss ? rss.toFixed(1) : ''} |`),
+    '| group | what | median ms | middle half ms | x hello-world | peak RSS MB |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map(([group, { name, ms, spread: [low, high], rss }, ratio]) => `| ${group} | ${name} | ${ms.toFixed(1)} | ${low.toFixed(1)}-${high.toFixed(1)} | ${ratio.toFixed(2)} | ${rss ? rss.toFixed(1) : ''} |`),
     '',
     '| bar | measured | limit | met |',
     '|---|---:|---:|---|',
