@@ -24,13 +24,13 @@ export interface OwnChain {
 
 export const OWN_CHAINS: readonly OwnChain[] = [
   { table: 'mangle', name: 'PIN-PREROUTING', hook: { chain: 'PREROUTING', position: 'first' } },
-  { table: 'mangle', name: 'PIN-MARK-IN', hook: undefined },
+  { table: 'mangle', name: 'PIN-MARK-IN' },
   { table: 'mangle', name: 'PIN-OUTPUT', hook: { chain: 'OUTPUT', position: 'first' } },
   { table: 'mangle', name: 'PIN-POSTROUTING', hook: { chain: 'POSTROUTING', position: 'first' } },
   { table: 'nat', name: 'PIN-POSTROUTING', hook: { chain: 'POSTROUTING', position: 'last' } },
 ];
 
-export const TABLES: readonly Table[] = ['mangle', 'nat'];
+const TABLES: readonly Table[] = ['mangle', 'nat'];
 
 /** The rules of each of our chains, keyed "table/chain". */
 export function chainRules(config: Config): Map<string, string[]> {
@@ -57,7 +57,9 @@ export function chainRules(config: Config): Map<string, string[]> {
 
 type HookedChain = OwnChain & Required<Pick<OwnChain, 'hook'>>;
 
-const HOOKED = OWN_CHAINS.filter((chain): chain is HookedChain => chain.hook !== undefined);
+const isHooked = (chain: OwnChain): chain is HookedChain => chain.hook !== undefined;
+
+const HOOKED = OWN_CHAINS.filter(isHooked);
 
 function jumpSpec(chain: HookedChain): string {
   return `${chain.hook.chain} -j ${chain.name}`;
@@ -153,7 +155,7 @@ export function stateAfterInit(config: Config): IptablesState {
     const table = state.get(chain.table) ?? { chains: new Map<string, string>(), rules: [] as string[] };
     state.set(chain.table, table);
     table.chains.set(chain.name, '-');
-    if (chain.hook) table.rules.push(jumpSpec(chain as HookedChain));
+    if (isHooked(chain)) table.rules.push(jumpSpec(chain));
     table.rules.push(...rules.get(`${chain.table}/${chain.name}`)!.map((spec) => `${chain.name} ${spec}`));
   }
   return state;
