@@ -1,9 +1,7 @@
-import { takeConfigOption } from '../shared/cli.js';
 import { allUplinksDown, uplinkDown } from '../shared/uplink-events.js';
-import type { Context } from './context.js';
 import { pppHook } from './ppp-hook.js';
 
-const hook = pppHook(
+export const ipDown = pppHook(
   `Usage: pin-hooks ip-down [--config PATH] [IFACE TTY SPEED LOCAL REMOTE IPPARAM]
        pin-hooks ip-down [--config PATH] --all
 
@@ -14,11 +12,5 @@ first argument); interfaces the config does not list are logged and left alone.
 Logs to stderr and syslog (journalctl -t pin-hooks).
 `,
   uplinkDown,
+  { flag: '--all', run: allUplinksDown },
 );
-
-export async function ipDown(context: Context): Promise<number> {
-  const { config: option, rest } = takeConfigOption(context.args);
-  if (rest[0] !== '--all') return hook(context);
-  allUplinksDown(context.config(option), context.log);
-  return 0;
-}
