@@ -1,4 +1,4 @@
-import { allUplinksDown, uplinkDown } from '../shared/uplink-events.js';
+import { allUplinksDown, uplinkDown } from '../shared/routes/uplink-events.js';
 import { pppHook } from './ppp-hook.js';
 
 export const ipDown = pppHook(

@@ -1,4 +1,4 @@
-import { uplinkUp } from '../shared/uplink-events.js';
+import { uplinkUp } from '../shared/routes/uplink-events.js';
 import { pppHook } from './ppp-hook.js';
 
 export const ipUp = pppHook(

@@ -4,6 +4,7 @@ import { defaultConfig, type Config } from '../shared/config.js';
 import { ConfigError, ExitCode, UsageError } from '../shared/errors.js';
 import { flushFirewall, initFirewall } from '../shared/firewall.js';
 import { isExecutable, readConntrackMarks, readIptablesSave, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../shared/probe.js';
+import { ROUTES_FLAGS, routesCommand } from '../shared/routes/routes-command.js';
 import { showPlans } from '../shared/show.js';
 import { formatStatus, uplinkStatus } from '../shared/status.js';
 import { VERSION } from '../shared/version.js';
@@ -21,6 +22,9 @@ Commands:
   show     print every plan (firewall, ip-up and ip-down per uplink); no root needed
   status   per uplink: link, rule, table route, tracked connections (--json)
   check    report problems a router will hit; exit ${ExitCode.problems} when there are any
+  routes   per uplink: prefixes listed, installed and carried now, and from which list (--json);
+           routes ADDRESS: which prefix and uplink ADDRESS takes, and why;
+           routes --apply: send changed lists to the uplinks that are up (only the difference)
 
 Config: --config PATH, else $PIN_HOOKS_CONFIG, else /etc/pin-hooks/pin-hooks.conf
 (built-in defaults when that file does not exist). --version prints the version.
@@ -32,7 +36,17 @@ const COMMAND_HELP: Record<string, string> = {
   show: 'Usage: pin-firewall [--config PATH] show\nPrints the config in use and every plan: init, flush, and ip-up/ip-down for each uplink.\n',
   status: 'Usage: pin-firewall [--config PATH] status [--json]\nPer uplink: link up, rule present, table route present, tracked connections with its mark.\n',
   check: `Usage: pin-firewall [--config PATH] check\nReports rp_filter, ip_forward, missing tools, mark overlaps, systemd-networkd and config problems; exit ${ExitCode.problems} when any.\n`,
+  routes: `Usage: pin-firewall [--config PATH] routes [--json]
+       pin-firewall [--config PATH] routes ADDRESS
+       pin-firewall [--config PATH] routes --apply
+Per uplink: the prefixes its lists name, those of ours the kernel holds on it, those it carries now (no uplink that is up is preferred for them), and the lists.
+With ADDRESS: the listed prefixes that cover it, on which uplinks, at which distance, and the one the kernel uses.
+--apply: reads and checks every list, then sends the uplinks that are up only the difference, under the global lock.
+`,
 };
+
+/** The flags each command takes; routes also takes an address. */
+const FLAGS: Record<string, string[]> = { status: ['--json'], routes: ROUTES_FLAGS };
 
 /** check reports what it can read; a tool that fails there is reported as missing by the tool check. */
 function orElse<T>(read: () => T, fallback: T): T {
@@ -55,6 +69,7 @@ const COMMANDS: Record<string, Command> = {
     context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : formatStatus(rows));
     return 0;
   },
+  routes: async (context, config, args) => (context.stdout(routesCommand(config(), args, context.log)), 0),
   check: async (context, config) => {
     let loaded: Config;
     let configProblem: string | undefined;
@@ -90,8 +105,8 @@ export async function pinFirewall(context: Context): Promise<number> {
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
   if (flags.includes('--help')) return context.stdout(COMMAND_HELP[command]!), 0;
-  const allowed = command === 'status' ? ['--json'] : [];
-  const unknown = flags.find((flag) => !allowed.includes(flag));
+  const allowed = FLAGS[command] ?? [];
+  const unknown = flags.find((flag) => !allowed.includes(flag) && (command !== 'routes' || flag.startsWith('-')));
   if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" for ${command}; see pin-firewall ${command} --help`);
   return run(context, () => context.config(option), flags);
 }

@@ -25,6 +25,23 @@ export function unsafeConfigReason(stats: Pick<Stats, 'uid' | 'mode'>): string |
   return undefined;
 }
 
+/**
+ * A file the config names (a route list): held to the config's own rules, since the hooks act
+ * on it as root. `key` says where it is named, e.g. "[uplink ppp1] routes_file".
+ */
+export function readTrustedFile(path: string, key: string): string {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    throw new ConfigError(`cannot read the file ${key} names: ${(error as NodeJS.ErrnoException).code}; create it or fix ${key}`, path);
+  }
+  if (!stats.isFile()) throw new ConfigError(`${key} names something that is not a regular file`, path);
+  const unsafe = unsafeConfigReason(stats);
+  if (unsafe) throw new ConfigError(`refusing the file ${key} names, which ${unsafe.replace('FILE', path)}`, path);
+  return readFileSync(path, 'utf8');
+}
+
 export function loadConfig(choice: ConfigChoice): Config {
   let stats: Stats;
   try {

@@ -3,7 +3,7 @@ import { parse } from 'ini';
 import { ConfigError } from './errors.js';
 import { indexIniLines, type IniLines } from './ini-lines.js';
 import { isIfaceName, normalizeCidr } from './net.js';
-import { markInMask, unitFromName, hex, type Uplink, type UplinkOverride } from './uplink.js';
+import { MAX_UPLINKS, markInMask, unitFromName, hex, type Uplink, type UplinkOverride } from './uplink.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pin-hooks/pin-hooks.conf';
 
@@ -34,6 +34,10 @@ export interface Config {
   rpFilter: RpFilterPolicy;
   syslog: boolean;
   paths: Paths;
+  /** Uplinks whose main-table default route we keep, most preferred first; empty: pppd's own. */
+  defaultRoute: string[];
+  /** A zebra/FRR config whose `ip route PREFIX IFACE [DISTANCE]` lines feed every uplink. */
+  zebraFile: string | undefined;
   uplinks: Uplink[];
 }
 
@@ -59,12 +63,16 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
     nft: '/usr/sbin/nft',
     lock: '/run/pin-hooks.lock',
   },
+  defaultRoute: [],
+  zebraFile: undefined,
 };
 
 /** Tables the kernel reserves (unspec, default, main, local). */
 const RESERVED_TABLES = new Set([0, 253, 254, 255]);
 /** 32766 is the main table's rule: ours must come before it. */
 const MAX_PRIORITY = 32765;
+/** zebra's default distance for a static route. */
+const DEFAULT_DISTANCE = 1;
 
 // ---- value parsers: each returns the value or throws the message's tail ----
 
@@ -98,6 +106,9 @@ const table: Parse<number> = (raw) => {
 
 const priority = inRange(1, MAX_PRIORITY, 'an ip rule priority (0, 32766 and 32767 belong to the kernel)');
 
+/** zebra's administrative distance; 255 means "never install" there, so it has no use here. */
+export const distance = inRange(1, 254, 'a distance (lower wins, as in zebra)');
+
 const flag: Parse<boolean> = (raw) => {
   const text = raw.trim().toLowerCase();
   if (['yes', 'true', 'on', '1'].includes(text)) return true;
@@ -127,6 +138,11 @@ const absolutePath: Parse<string> = (raw) => {
   return text;
 };
 
+/** For settings whose default is "none": an empty value keeps it. */
+function orNone<T, N>(parseValue: Parse<T>, none: N): Parse<T | N> {
+  return (raw) => (raw.trim() === '' ? none : parseValue(raw));
+}
+
 const rpFilter: Parse<RpFilterPolicy> = (raw) => {
   const text = raw.trim();
   if (text === 'loose' || text === 'leave') return text;
@@ -153,6 +169,10 @@ const SCHEMA: Record<string, Record<string, Apply>> = {
     priority_base: set(priority, (s, v) => (s.priorityBase = v)),
     masquerade: set(flag, (s, v) => (s.masquerade = v)),
     rp_filter: set(rpFilter, (s, v) => (s.rpFilter = v)),
+    default_route: set(orNone(uplinkNames, []), (s, v) => (s.defaultRoute = v)),
+  },
+  routes: {
+    zebra_file: set(orNone(absolutePath, undefined), (s, v) => (s.zebraFile = v)),
   },
   paths: {
     ip: set(absolutePath, (s, v) => (s.paths.ip = v)),
@@ -180,14 +200,19 @@ const UPLINK_SCHEMA: Record<string, (override: UplinkOverride, raw: string) => v
   table: (o, raw) => (o.table = table(raw)),
   priority: (o, raw) => (o.priority = priority(raw)),
   masquerade: (o, raw) => (o.masquerade = flag(raw)),
+  routes: (o, raw) => (o.routes = networks(raw)),
+  routes_file: (o, raw) => (o.routesFile = absolutePath(raw)),
+  distance: (o, raw) => (o.distance = distance(raw)),
 };
 
-const DERIVED_FROM: Record<keyof UplinkOverride, string> = {
+/** The values derived from [uplinks] settings, which an uplink section may override. */
+type Derived = 'unit' | 'mark' | 'table' | 'priority';
+
+const DERIVED_FROM: Record<Derived, string> = {
   unit: 'names',
   mark: 'mark_mask',
   table: 'table_base',
   priority: 'priority_base',
-  masquerade: 'masquerade',
 };
 
 const UPLINK_SECTION = /^uplink\s+(\S+)$/;
@@ -213,7 +238,7 @@ export function parseConfig(text: string, file: string): Config {
 
   for (const [section, body] of Object.entries(parsed)) {
     if (typeof body !== 'object' || body === null) {
-      throw new ConfigError(`"${section}" stands outside any section; put it under [lan], [uplinks], [paths] or [log]`, where(lines.key('', section)));
+      throw new ConfigError(`"${section}" stands outside any section; put it under [lan], [uplinks], [routes], [paths] or [log]`, where(lines.key('', section)));
     }
     const uplinkName = UPLINK_SECTION.exec(section)?.[1];
     if (uplinkName !== undefined) {
@@ -238,11 +263,15 @@ export function parseConfig(text: string, file: string): Config {
   }
 
   // A derived value is blamed on the override that set it, else on the setting it came from.
-  const lineOf = (name: string, key: keyof UplinkOverride) =>
+  const lineOf = (name: string, key: Derived) =>
     where(lines.key(`uplink ${name}`, key) ?? lines.key('uplinks', DERIVED_FROM[key]) ?? lines.key('uplinks', 'names') ?? lines.section('uplinks'));
-  const uplinks = settings.uplinkNames.map((name) => {
+  if (settings.uplinkNames.length > MAX_UPLINKS) {
+    throw new ConfigError(`names lists ${settings.uplinkNames.length} uplinks; at most ${MAX_UPLINKS} fit the route metrics`, where(lines.key('uplinks', 'names')));
+  }
+  checkDefaultRoute(settings, where(lines.key('uplinks', 'default_route')));
+  const uplinks = settings.uplinkNames.map((name, position) => {
     try {
-      return deriveUplink(name, overrides.get(name) ?? {}, settings);
+      return deriveUplink(name, position, overrides.get(name) ?? {}, settings);
     } catch (error) {
       if (!(error instanceof DeriveError)) throw error;
       throw new ConfigError(error.message, lineOf(name, error.key));
@@ -278,13 +307,21 @@ function applyKeys<T>(
 class DeriveError extends Error {
   constructor(
     message: string,
-    readonly key: keyof UplinkOverride,
+    readonly key: Derived,
   ) {
     super(message);
   }
 }
 
-function deriveUplink(name: string, override: UplinkOverride, settings: Settings): Uplink {
+/** default_route names configured uplinks, each once: its order is the preference. */
+function checkDefaultRoute(settings: Settings, where: string): void {
+  settings.defaultRoute.forEach((name, index) => {
+    if (!settings.uplinkNames.includes(name)) throw new ConfigError(`default_route: ${name} is not listed in [uplinks] names; add it there or remove it here`, where);
+    if (settings.defaultRoute.indexOf(name) !== index) throw new ConfigError(`default_route: ${name} is listed twice; each uplink has one place in the order`, where);
+  });
+}
+
+function deriveUplink(name: string, position: number, override: UplinkOverride, settings: Settings): Uplink {
   const unit = override.unit ?? unitFromName(name);
   if (unit === undefined) {
     throw new DeriveError(`uplink ${name}: cannot derive a unit number from a name that is not pppN; set "unit = N" in [uplink ${name}]`, 'unit');
@@ -305,7 +342,18 @@ function deriveUplink(name: string, override: UplinkOverride, settings: Settings
   if (rulePriority > MAX_PRIORITY) {
     throw new DeriveError(`uplink ${name}: priority ${rulePriority} comes after the main table (32766); lower priority_base or set "priority"`, 'priority');
   }
-  return { name, unit, mark, table: tableId, priority: rulePriority, masquerade: override.masquerade ?? settings.masquerade };
+  return {
+    name,
+    unit,
+    position,
+    mark,
+    table: tableId,
+    priority: rulePriority,
+    masquerade: override.masquerade ?? settings.masquerade,
+    distance: override.distance ?? DEFAULT_DISTANCE,
+    routes: override.routes ?? [],
+    routesFile: override.routesFile,
+  };
 }
 
 function findCollision(uplinks: Uplink[], where: (name: string, key: 'mark' | 'table' | 'priority') => string): void {

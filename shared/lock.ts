@@ -35,7 +35,7 @@ export function execLocked(paths: LockPaths, tool: string, args: readonly string
 /** Runs one tool while holding the lock; a failure becomes a SystemError naming the tool. */
 export function runLocked(paths: LockPaths, tool: string, args: readonly string[], input: string): void {
   const exit = execLocked(paths, tool, args, input);
-  if (exit.code !== 0) throw toolFailure(tool, args, exit);
+  if (exit.code !== 0) throw toolFailure(tool, args, exit, input);
 }
 
 /** Runs `work` holding the lock, which goes when the descriptor is closed (or we die). */

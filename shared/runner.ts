@@ -34,14 +34,30 @@ export function execTool(path: string, args: readonly string[], input?: string, 
   return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
-export function toolFailure(path: string, args: readonly string[], exit: Exit): SystemError {
-  return new SystemError(`${basename(path)} ${args.join(' ')} failed: ${firstLine(exit.stderr) || firstLine(exit.stdout) || `exit ${exit.code}`}`);
+/** How we change rules and routes: one `ip -batch` run, its lines on stdin. */
+export const IP_BATCH = ['-batch', '-'];
+
+export function batchInput(lines: readonly string[]): string {
+  return lines.join('\n') + '\n';
+}
+
+/** `ip -batch` stops at the first line the kernel refuses and names it: "Command failed -:3". */
+export function failedBatchLine(stderr: string): number | undefined {
+  const match = /^Command failed -:(\d+)$/m.exec(stderr);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Names the tool, the batch line it stopped at (as wg-quick shows each command) and its complaint. */
+export function toolFailure(path: string, args: readonly string[], exit: Exit, input?: string): SystemError {
+  const at = input === undefined ? undefined : failedBatchLine(exit.stderr);
+  const line = at === undefined ? '' : ` at line ${at} "${input!.split('\n')[at - 1]}"`;
+  return new SystemError(`${basename(path)} ${args.join(' ')} failed${line}: ${firstLine(exit.stderr) || firstLine(exit.stdout) || `exit ${exit.code}`}`);
 }
 
 /** Runs a tool; a failure becomes a SystemError naming the tool and its complaint. */
 export function runTool(path: string, args: readonly string[], input?: string): ToolResult {
   const exit = execTool(path, args, input);
-  if (exit.code !== 0) throw toolFailure(path, args, exit);
+  if (exit.code !== 0) throw toolFailure(path, args, exit, input);
   return exit;
 }
 

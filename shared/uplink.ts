@@ -10,6 +10,14 @@ export interface Uplink {
   table: number;
   priority: number;
   masquerade: boolean;
+  /** Its place in [uplinks] names: of two uplinks listing a prefix at one distance, the first wins. */
+  position: number;
+  /** zebra's distance for the prefixes of its own lists (routes, routes_file): lower wins. */
+  distance: number;
+  /** Prefixes routed over it while it is up, from its `routes` key. */
+  routes: string[];
+  /** A file of more such prefixes, one a line; read by the hooks, not with the config. */
+  routesFile: string | undefined;
 }
 
 export interface UplinkOverride {
@@ -19,7 +27,13 @@ export interface UplinkOverride {
   table?: number;
   priority?: number;
   masquerade?: boolean;
+  routes?: string[];
+  routesFile?: string;
+  distance?: number;
 }
+
+/** Route metrics are distance * 1000 + position, so positions stay below 1000. */
+export const MAX_UPLINKS = 1000;
 
 /** pppN -> N; other names (pppd's `ifname` option) need an explicit unit. */
 export function unitFromName(name: string): number | undefined {

@@ -74,9 +74,9 @@ masquerade = yes
 
   it('derives from the bases and applies per-uplink overrides', () => {
     expect(config.uplinks).toEqual([
-      { name: 'ppp0', unit: 0, mark: 0x10, table: 200, priority: 500, masquerade: false },
-      { name: 'ppp1', unit: 1, mark: 0x20, table: 201, priority: 501, masquerade: false },
-      { name: 'dsl-b', unit: 7, mark: 0x30, table: 50, priority: 400, masquerade: true },
+      { name: 'ppp0', unit: 0, position: 0, mark: 0x10, table: 200, priority: 500, masquerade: false, distance: 1, routes: [], routesFile: undefined },
+      { name: 'ppp1', unit: 1, position: 1, mark: 0x20, table: 201, priority: 501, masquerade: false, distance: 1, routes: [], routesFile: undefined },
+      { name: 'dsl-b', unit: 7, position: 2, mark: 0x30, table: 50, priority: 400, masquerade: true, distance: 1, routes: [], routesFile: undefined },
     ]);
   });
 

@@ -14,7 +14,7 @@ describe('the config file the package installs', () => {
 
   it('shows every option with its built-in default', () => {
     // Uncomment the global options (not the example uplink section) and the result must still be the defaults.
-    const global = text.split(';[uplink')[0]!.replace(/^;(\w+ = )/gm, '$1');
+    const global = text.split(';[uplink')[0]!.replace(/^;(\w+ =)/gm, '$1');
     expect(global).not.toMatch(/^;\w+ =/m);
     expect({ ...parseConfig(global, 'pin-hooks.conf'), source: undefined }).toEqual(defaultConfig());
     const lines = indexIniLines(global);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { planUplinkDown, planUplinkUp } from '../../shared/plan-route.js';
+import { planUplinkDown, planUplinkUp } from '../../shared/routes/hook-plan.js';
 
 const config = defaultConfig();
 const ppp1 = config.uplinks[1]!;
@@ -9,6 +9,7 @@ describe('ip-up', () => {
   it('routes the table via PPP_REMOTE and replaces whatever pointed at the table by exactly one rule', () => {
     expect(planUplinkUp(config, ppp1, { iface: 'ppp1', remote: '192.0.2.2' })).toEqual({
       batch: ['route replace default via 192.0.2.2 dev ppp1 table 101', 'rule flush table 101', 'rule add fwmark 0x200/0xff00 table 101 priority 10001'],
+      routes: [],
       sysctls: [{ key: 'net/ipv4/conf/ppp1/rp_filter', value: '2' }],
     });
   });
@@ -34,6 +35,10 @@ describe('ip-up', () => {
 
 describe('ip-down', () => {
   it('removes every rule pointing at the table and flushes it', () => {
-    expect(planUplinkDown(ppp1)).toEqual({ batch: ['rule flush table 101', 'route flush table 101'], sysctls: [] });
+    expect(planUplinkDown(ppp1, false)).toEqual({ batch: ['rule flush table 101', 'route flush table 101'], routes: [], sysctls: [] });
+  });
+
+  it('also flushes our prefix routes when the device is still there (a link-down, a crash)', () => {
+    expect(planUplinkDown(ppp1, true).batch).toEqual(['rule flush table 101', 'route flush table 101', 'route flush dev ppp1 proto 112']);
   });
 });

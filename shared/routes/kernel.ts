@@ -1,0 +1,33 @@
+/** What the kernel holds of ours, and where it sends an address: the reads `routes` needs. */
+import type { Config } from '../config.js';
+import { execTool, runTool } from '../runner.js';
+import type { InstalledRoute } from './route-lines.js';
+import { DEFAULT_PREFIX, ROUTE_PROTOCOL } from './route-set.js';
+
+/** `ip route show` prints "default" for /0 and a host route without its /32. */
+function prefixOf(text: string): string {
+  if (text === 'default') return DEFAULT_PREFIX;
+  return text.includes('/') ? text : `${text}/32`;
+}
+
+/** Lines like "196.21.0.0/19 dev ppp1 scope link metric 1001" (the protocol is the filter, so not printed). */
+export function parseRouteShow(text: string): InstalledRoute[] {
+  const routes: InstalledRoute[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^(\S+) .*?\bdev (\S+)(?:.*?\bmetric (\d+))?/.exec(line);
+    if (match) routes.push({ prefix: prefixOf(match[1]!), dev: match[2]!, metric: Number(match[3] ?? 0) });
+  }
+  return routes;
+}
+
+export function readOurRoutes(config: Config): InstalledRoute[] {
+  return parseRouteShow(runTool(config.paths.ip, ['-4', 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTOCOL)]).stdout);
+}
+
+/** The device the main table sends an unmarked packet to `address` by; undefined when it has no route. */
+export function readRouteDevice(config: Config, address: string): string | undefined {
+  const exit = execTool(config.paths.ip, ['-4', '-j', 'route', 'get', address]);
+  if (exit.code !== 0) return undefined;
+  const [route] = JSON.parse(exit.stdout) as { dev?: string }[];
+  return route?.dev;
+}
