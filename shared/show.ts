@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG_PATH, type Config } from './config.js';
 import { planInit, planRemoval, stateAfterInit } from './plan-firewall.js';
 import { planUplinkDown, planUplinkUp } from './routes/hook-plan.js';
 import { hasRouteLists, loadRouteLists, type RouteLists } from './routes/load.js';
-import { zebraNotes } from './routes/report.js';
+import { distinctPrefixes, zebraNotes } from './routes/report.js';
 import { ROUTE_PROTOCOL } from './routes/route-set.js';
 import { hex } from './uplink.js';
 
@@ -12,9 +12,9 @@ const ROUTE_LINES_SHOWN = 3;
 
 function routeSummary(lists: RouteLists): string[] {
   const out = ['', `# prefix routes (main table, proto ${ROUTE_PROTOCOL} "pin-hooks", metric = distance * 1000 + place in names; lowest wins among the uplinks that are up):`];
-  for (const { uplink, metrics, lists: own } of lists.uplinks.filter((routes) => routes.lists.length > 0)) {
-    const sources = own.map((list) => `${list.source} (distance ${list.distance}): ${list.prefixes.length}`).join('; ');
-    out.push(`#   ${uplink.name}: ${metrics.size} prefixes from ${sources}`);
+  for (const routes of lists.uplinks.filter((each) => each.lists.length > 0)) {
+    const sources = routes.lists.map((list) => `${list.source} (distance ${list.distance}): ${list.prefixes.length}`).join('; ');
+    out.push(`#   ${routes.uplink.name}: ${distinctPrefixes(routes)} prefixes from ${sources}`);
   }
   if (lists.zebra) out.push(...zebraNotes(lists.zebra).map((line) => `# ${line}`));
   return out;

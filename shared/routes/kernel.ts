@@ -1,6 +1,6 @@
 /** What the kernel holds of ours, and where it sends an address: the reads `routes` needs. */
 import type { Config } from '../config.js';
-import { execTool, runTool } from '../runner.js';
+import { execTool, runToolToFile } from '../runner.js';
 import type { InstalledRoute } from './route-lines.js';
 import { DEFAULT_PREFIX, ROUTE_PROTOCOL } from './route-set.js';
 
@@ -10,18 +10,31 @@ function prefixOf(text: string): string {
   return text.includes('/') ? text : `${text}/32`;
 }
 
-/** Lines like "196.21.0.0/19 dev ppp1 scope link metric 1001" (the protocol is the filter, so not printed). */
+/** The word after ` NAME ` in a route line, or undefined. */
+function wordAfter(line: string, name: string): string | undefined {
+  const at = line.indexOf(` ${name} `);
+  if (at === -1) return undefined;
+  const start = at + name.length + 2;
+  const end = line.indexOf(' ', start);
+  return line.slice(start, end === -1 ? line.length : end);
+}
+
+/**
+ * Lines like "196.21.0.0/19 dev ppp1 scope link metric 1001" (the protocol is the filter, so not
+ * printed), read with indexOf: a regular expression took 0.4 s for 100,000 lines (measured).
+ */
 export function parseRouteShow(text: string): InstalledRoute[] {
   const routes: InstalledRoute[] = [];
   for (const line of text.split('\n')) {
-    const match = /^(\S+) .*?\bdev (\S+)(?:.*?\bmetric (\d+))?/.exec(line);
-    if (match) routes.push({ prefix: prefixOf(match[1]!), dev: match[2]!, metric: Number(match[3] ?? 0) });
+    const dev = wordAfter(line, 'dev');
+    if (dev === undefined) continue;
+    routes.push({ prefix: prefixOf(line.slice(0, line.indexOf(' '))), dev, metric: Number(wordAfter(line, 'metric') ?? 0) });
   }
   return routes;
 }
 
 export function readOurRoutes(config: Config): InstalledRoute[] {
-  return parseRouteShow(runTool(config.paths.ip, ['-4', 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTOCOL)]).stdout);
+  return parseRouteShow(runToolToFile(config.paths.ip, ['-4', 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTOCOL)]));
 }
 
 /** The device the main table sends an unmarked packet to `address` by; undefined when it has no route. */

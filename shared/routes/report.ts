@@ -3,7 +3,7 @@ import { ipv4ToInt, parseCidr, prefixMask } from '../net.js';
 import type { Uplink } from '../uplink.js';
 import type { RouteLists } from './load.js';
 import type { InstalledRoute } from './route-lines.js';
-import { routeMetric, type RouteList } from './route-set.js';
+import { forEachRoute, routeMetric, type RouteList, type UplinkRoutes } from './route-set.js';
 
 export interface ListSummary {
   source: string;
@@ -39,16 +39,22 @@ function preferredDevices(installed: readonly InstalledRoute[]): Map<string, num
   return carried;
 }
 
+export function distinctPrefixes(routes: UplinkRoutes): number {
+  let count = 0;
+  forEachRoute(routes, () => count++);
+  return count;
+}
+
 export function routesReport(lists: RouteLists, up: ReadonlySet<string>, installed: readonly InstalledRoute[]): RoutesReport {
   const carried = preferredDevices(installed);
   const report: RoutesReport = {
-    uplinks: lists.uplinks.map(({ uplink, metrics, lists: own }) => ({
-      name: uplink.name,
-      up: up.has(uplink.name),
-      listed: metrics.size,
-      installed: installed.filter((route) => route.dev === uplink.name).length,
-      carried: carried.get(uplink.name) ?? 0,
-      lists: own.map((list) => ({ source: list.source, distance: list.distance, prefixes: list.prefixes.length })),
+    uplinks: lists.uplinks.map((routes) => ({
+      name: routes.uplink.name,
+      up: up.has(routes.uplink.name),
+      listed: distinctPrefixes(routes),
+      installed: installed.filter((route) => route.dev === routes.uplink.name).length,
+      carried: carried.get(routes.uplink.name) ?? 0,
+      lists: routes.lists.map((list) => ({ source: list.source, distance: list.distance, prefixes: list.prefixes.length })),
     })),
   };
   if (lists.zebra) report.zebra = { file: lists.zebra.file, ignored: lists.zebra.ignored, unmanaged: lists.zebra.unmanaged };

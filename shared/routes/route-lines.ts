@@ -1,5 +1,5 @@
 /** `ip -batch` lines for our prefix routes: install, take back, remove, and the difference to apply. */
-import { ROUTE_PROTOCOL, type UplinkRoutes } from './route-set.js';
+import { ROUTE_PROTOCOL, forEachRoute, routeMetric, type UplinkRoutes } from './route-set.js';
 
 /** One of our routes as the kernel holds it. */
 export interface InstalledRoute {
@@ -10,9 +10,19 @@ export interface InstalledRoute {
 
 const spec = (route: InstalledRoute) => `${route.prefix} dev ${route.dev} metric ${route.metric} proto ${ROUTE_PROTOCOL}`;
 
+/** 100,000 lines on the hook's path: each is one concatenation, the tail made once a metric. */
 export function installLines(routes: UplinkRoutes): string[] {
+  const tails = new Map<number, string>();
   const lines: string[] = [];
-  for (const [prefix, metric] of routes.metrics) lines.push(`route replace ${spec({ prefix, dev: routes.uplink.name, metric })}`);
+  const add = (prefix: string, metric: number) => {
+    let tail = tails.get(metric);
+    if (tail === undefined) tails.set(metric, (tail = ` dev ${routes.uplink.name} metric ${metric} proto ${ROUTE_PROTOCOL}`));
+    lines.push('route replace ' + prefix + tail);
+  };
+  // A prefix twice at one metric is one route replaced twice, which the kernel takes: only lists
+  // at several distances need the sorting out (measured: 40 ms of 100,000 prefixes).
+  if (new Set(routes.lists.map((list) => list.distance)).size > 1) forEachRoute(routes, add);
+  else for (const list of routes.lists) for (const prefix of list.prefixes) add(prefix, routeMetric(list.distance, routes.uplink));
   return lines;
 }
 
@@ -38,17 +48,26 @@ export interface RouteChanges {
 /**
  * From what the kernel holds to what the lists say, for the uplinks that are up: only the
  * difference. New routes go first, so a prefix whose metric changed is never without a route.
+ * Routes are grouped by device and metric (a few groups) with a Set of prefixes each: keys
+ * made of whole route specs cost 0.5 s for 100,000 routes (measured), prefixes alone 50 ms.
  */
 export function planRouteChanges(wanted: readonly UplinkRoutes[], installed: readonly InstalledRoute[]): RouteChanges {
-  const want = new Map<string, InstalledRoute>();
-  for (const routes of wanted) {
-    for (const [prefix, metric] of routes.metrics) {
-      const route = { prefix, dev: routes.uplink.name, metric };
-      want.set(spec(route), route);
-    }
+  const group = (dev: string, metric: number) => `${dev} ${metric}`;
+  const have = new Map<string, { dev: string; metric: number; prefixes: Set<string> }>();
+  for (const route of installed) {
+    const key = group(route.dev, route.metric);
+    const known = have.get(key) ?? { dev: route.dev, metric: route.metric, prefixes: new Set<string>() };
+    have.set(key, known);
+    known.prefixes.add(route.prefix);
   }
-  const have = new Set(installed.map(spec));
-  const adds = [...want.keys()].filter((key) => !have.has(key)).map((key) => `route replace ${key}`);
-  const deletes = installed.filter((route) => !want.has(spec(route))).map((route) => `route del ${spec(route)}`);
+  const adds: string[] = [];
+  for (const routes of wanted) {
+    forEachRoute(routes, (prefix, metric) => {
+      // What is installed and wanted leaves the group; what is left in it at the end goes.
+      if (!have.get(group(routes.uplink.name, metric))?.prefixes.delete(prefix)) adds.push(`route replace ${spec({ prefix, dev: routes.uplink.name, metric })}`);
+    });
+  }
+  const deletes: string[] = [];
+  for (const { dev, metric, prefixes } of have.values()) for (const prefix of prefixes) deletes.push(`route del ${spec({ prefix, dev, metric })}`);
   return { lines: [...adds, ...deletes], added: adds.length, removed: deletes.length };
 }

@@ -28,19 +28,23 @@ export interface RouteList {
 /** What one uplink carries while it is up. */
 export interface UplinkRoutes {
   uplink: Uplink;
-  /** prefix -> metric; a prefix in several of its lists keeps the most preferred. */
-  metrics: Map<string, number>;
+  /** The most preferred first (the lowest distance), so the first list naming a prefix gives its metric. */
   lists: readonly RouteList[];
 }
 
 export function uplinkRoutes(uplink: Uplink, lists: readonly RouteList[]): UplinkRoutes {
-  const metrics = new Map<string, number>();
-  for (const list of lists) {
-    const metric = routeMetric(list.distance, uplink);
+  return { uplink, lists: [...lists].sort((a, b) => a.distance - b.distance) };
+}
+
+/** Each prefix once, with its most preferred metric: a Set on the hook's path, where a Map of 100,000 cost twice as much. */
+export function forEachRoute(routes: UplinkRoutes, visit: (prefix: string, metric: number) => void): void {
+  const seen = new Set<string>();
+  for (const list of routes.lists) {
+    const metric = routeMetric(list.distance, routes.uplink);
     for (const prefix of list.prefixes) {
-      const known = metrics.get(prefix);
-      if (known === undefined || metric < known) metrics.set(prefix, metric);
+      if (seen.has(prefix)) continue;
+      seen.add(prefix);
+      visit(prefix, metric);
     }
   }
-  return { uplink, metrics, lists };
 }
