@@ -65,7 +65,8 @@ export function routesReport(lists: RouteLists, up: ReadonlySet<string>, install
 export function zebraNotes(zebra: NonNullable<RoutesReport['zebra']>): string[] {
   const notes = [`${zebra.file}: ${zebra.ignored} other lines ignored (not "ip route", or in a vrf block)`];
   if (zebra.unmanaged.length > 0) {
-    notes.push(`${zebra.unmanaged.length} routes name a gateway or an interface that is not an uplink here, and are not ours to install:`);
+    const one = zebra.unmanaged.length === 1;
+    notes.push(`${zebra.unmanaged.length} ${one ? 'route names' : 'routes name'} a gateway or an interface that is not an uplink here, and ${one ? 'is' : 'are'} not ours to install:`);
     notes.push(...zebra.unmanaged.map((line) => `  ${line}`));
   }
   return notes;

@@ -150,3 +150,40 @@ describe('the config file', () => {
     expect(() => loadConfig({ path, explicit: true })).toThrow(/refusing config that is writable by group or others/);
   });
 });
+
+describe('prefix routes in the config', () => {
+  const config = parseConfig(
+    `[uplinks]
+names = ppp0 ppp1 ppp2
+default_route = ppp1 ppp0
+[routes]
+zebra_file = /etc/quagga/zebra.conf
+[uplink ppp1]
+routes = 196.21.0.0/19, 10.20.0.0/16
+routes_file = /etc/pin-hooks/ppp1.routes
+distance = 5
+`,
+    '/tmp/x.conf',
+  );
+
+  it('keeps each uplink its lists and distance, and its place in names', () => {
+    expect(config.uplinks[1]).toMatchObject({ position: 1, distance: 5, routes: ['196.21.0.0/19', '10.20.0.0/16'], routesFile: '/etc/pin-hooks/ppp1.routes' });
+    expect(config.uplinks[2]).toMatchObject({ position: 2, distance: 1, routes: [], routesFile: undefined });
+    expect(config).toMatchObject({ defaultRoute: ['ppp1', 'ppp0'], zebraFile: '/etc/quagga/zebra.conf' });
+  });
+
+  it('leaves the default route and the zebra file alone by default', () => {
+    expect(defaultConfig()).toMatchObject({ defaultRoute: [], zebraFile: undefined });
+  });
+
+  it.each([
+    ['[uplinks]\nnames = ppp0\ndefault_route = ppp0 ppp9\n', '/etc/pin-hooks/pin-hooks.conf:3: default_route: ppp9 is not listed in [uplinks] names; add it there or remove it here'],
+    ['[uplinks]\nnames = ppp0 ppp1\ndefault_route = ppp1 ppp1\n', '/etc/pin-hooks/pin-hooks.conf:3: default_route: ppp1 is listed twice; each uplink has one place in the order'],
+    ['[uplinks]\nnames = ppp0\n[uplink ppp0]\nroutes = 196.21.5.0/19\n', '/etc/pin-hooks/pin-hooks.conf:4: routes: "196.21.5.0/19" is not an IPv4 network (address/length with no host bits, e.g. 10.0.0.0/24)'],
+    ['[uplinks]\nnames = ppp0\n[uplink ppp0]\nroutes_file = routes.txt\n', '/etc/pin-hooks/pin-hooks.conf:4: routes_file: "routes.txt" is not an absolute path'],
+    ['[uplinks]\nnames = ppp0\n[uplink ppp0]\ndistance = 255\n', '/etc/pin-hooks/pin-hooks.conf:4: distance: a distance (lower wins, as in zebra) must be 1..254, got 255'],
+    ['[routes]\nzebra = /etc/quagga/zebra.conf\n', '/etc/pin-hooks/pin-hooks.conf:2: unknown key "zebra" in [routes]; known: zebra_file'],
+  ])('refuses %j with the line and the fix', (text, message) => {
+    expect(configError(text).message).toBe(message);
+  });
+});

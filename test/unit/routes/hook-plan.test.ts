@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { planUplinkDown, planUplinkUp } from '../../shared/routes/hook-plan.js';
+import { defaultConfig, parseConfig } from '../../../shared/config.js';
+import { planAllUplinksDown, planUplinkDown, planUplinkUp } from '../../../shared/routes/hook-plan.js';
+import { uplinkRoutes } from '../../../shared/routes/route-set.js';
 
 const config = defaultConfig();
 const ppp1 = config.uplinks[1]!;
@@ -40,5 +41,20 @@ describe('ip-down', () => {
 
   it('also flushes our prefix routes when the device is still there (a link-down, a crash)', () => {
     expect(planUplinkDown(ppp1, true).batch).toEqual(['rule flush table 101', 'route flush table 101', 'route flush dev ppp1 proto 112']);
+  });
+});
+
+describe('ip-up with prefixes', () => {
+  it('sends them after the rule and table, in the same batch', () => {
+    const routes = uplinkRoutes(ppp1, [{ source: 'routes', distance: 1, prefixes: ['196.21.0.0/19'] }]);
+    const plan = planUplinkUp(config, ppp1, { iface: 'ppp1' }, routes);
+    expect(plan.batch).toHaveLength(3);
+    expect(plan.routes).toEqual(['route replace 196.21.0.0/19 dev ppp1 metric 1001 proto 112']);
+  });
+});
+
+describe('removing the package', () => {
+  it('removes every uplink rule and table and every prefix route of ours', () => {
+    expect(planAllUplinksDown(config).batch.slice(-3)).toEqual(['rule flush table 104', 'route flush table 104', 'route flush proto 112']);
   });
 });
