@@ -2,7 +2,7 @@ import { findProblems } from '../shared/check.js';
 import { takeConfigOption } from '../shared/cli.js';
 import { defaultConfig, type Config } from '../shared/config.js';
 import { ConfigError, ExitCode, UsageError } from '../shared/errors.js';
-import { flushFirewall, initFirewall } from '../shared/firewall.js';
+import { flushFirewall, initFirewall } from '../shared/firewall/iptables/apply.js';
 import { isExecutable, readConntrackMarks, readIptablesSave, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../shared/probe.js';
 import { showPlans } from '../shared/show.js';
 import { formatStatus, uplinkStatus } from '../shared/status.js';

@@ -1,7 +1,7 @@
 /** Problems a router will hit, found from what the probe read: pure, so every rule is unit-tested. */
 import type { Config } from './config.js';
-import { ruleChain, parseIptablesSave } from './iptables-state.js';
-import { OWN_CHAINS } from './plan-firewall.js';
+import { ruleChain, parseIptablesSave } from './firewall/iptables/state.js';
+import { OWN_CHAINS } from './firewall/iptables/plan.js';
 import type { IpRule } from './ip-rules.js';
 import { hex } from './uplink.js';
 

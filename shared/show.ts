@@ -1,6 +1,6 @@
 /** `pin-firewall show`: every plan for the config, printed without touching the system. */
 import { DEFAULT_CONFIG_PATH, type Config } from './config.js';
-import { planInit, planRemoval, stateAfterInit } from './plan-firewall.js';
+import { planInit, planRemoval, stateAfterInit } from './firewall/iptables/plan.js';
 import { planUplinkDown, planUplinkUp } from './plan-route.js';
 import { hex } from './uplink.js';
 

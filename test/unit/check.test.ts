@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findProblems, markBitsOfRule, networkdRemovesForeignRules, type CheckFacts } from '../../shared/check.js';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { planInit } from '../../shared/plan-firewall.js';
+import { planInit } from '../../shared/firewall/iptables/plan.js';
 
 const config = defaultConfig();
 
