@@ -2,8 +2,9 @@ import { findProblems } from '../shared/check.js';
 import { takeConfigOption } from '../shared/cli.js';
 import { defaultConfig, type Config } from '../shared/config.js';
 import { ConfigError, ExitCode, UsageError } from '../shared/errors.js';
-import { flushFirewall, initFirewall } from '../shared/firewall/iptables/apply.js';
-import { isExecutable, readConntrackMarks, readIptablesSave, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../shared/probe.js';
+import type { FirewallBackend } from '../shared/firewall/backend.js';
+import { iptables } from '../shared/firewall/iptables/backend.js';
+import { isExecutable, readConntrackMarks, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../shared/probe.js';
 import { showPlans } from '../shared/show.js';
 import { formatStatus, uplinkStatus } from '../shared/status.js';
 import { VERSION } from '../shared/version.js';
@@ -43,12 +44,15 @@ function orElse<T>(read: () => T, fallback: T): T {
   }
 }
 
+/** The firewall our rules are written for: the only backend so far. */
+const FIREWALL: FirewallBackend = iptables;
+
 type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
-  init: async (context, config) => (initFirewall(config(), context.log), 0),
-  flush: async (context, config) => (flushFirewall(config(), context.log), 0),
-  show: async (context, config) => (context.stdout(showPlans(config())), 0),
+  init: async (context, config) => (FIREWALL.init(config(), context.log), 0),
+  flush: async (context, config) => (FIREWALL.flush(config(), context.log), 0),
+  show: async (context, config) => (context.stdout(showPlans(config(), FIREWALL)), 0),
   status: async (context, config, flags) => {
     const loaded = config();
     const rows = uplinkStatus(loaded, { links: readLinks(loaded), rules: readRules(loaded), routes: readRoutes(loaded), conntrackMarks: readConntrackMarks(loaded) });
@@ -72,7 +76,7 @@ const COMMANDS: Record<string, Command> = {
       sysctl: readSysctl,
       links: orElse(() => readLinks(loaded).map((link) => link.name), []),
       tools,
-      iptablesSave: orElse(() => readIptablesSave(loaded), undefined),
+      firewall: { name: FIREWALL.name, markRules: orElse(() => FIREWALL.markRules(loaded), undefined) },
       rules: orElse(() => readRules(loaded), []),
       networkd: readNetworkd(),
       configProblem,

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { findProblems, markBitsOfRule, networkdRemovesForeignRules, type CheckFacts } from '../../shared/check.js';
+import { findProblems, networkdRemovesForeignRules, type CheckFacts } from '../../shared/check.js';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { planInit } from '../../shared/firewall/iptables/plan.js';
+import { foreignMarkRules } from '../../shared/firewall/iptables/mark-rules.js';
+import { stateAfterInit } from '../../shared/firewall/iptables/plan.js';
+import { parseIptablesSave, type IptablesState } from '../../shared/firewall/iptables/state.js';
 
 const config = defaultConfig();
+
+const iptablesFirewall = (state: IptablesState): CheckFacts['firewall'] => ({ name: 'iptables', markRules: foreignMarkRules(state) });
 
 function healthy(overrides: Partial<CheckFacts> = {}): CheckFacts {
   const sysctls: Record<string, string> = { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/all/rp_filter': '0', 'net/ipv4/conf/ppp0/rp_filter': '2' };
@@ -11,7 +15,7 @@ function healthy(overrides: Partial<CheckFacts> = {}): CheckFacts {
     sysctl: (key) => sysctls[key],
     links: ['lo', 'eth0', 'ppp0'],
     tools: [{ key: 'ip', path: '/usr/sbin/ip', executable: true }],
-    iptablesSave: planInit(config, new Map()),
+    firewall: iptablesFirewall(stateAfterInit(config)),
     rules: [{ priority: 10000, src: 'all', fwmark: '0x100', fwmask: '0xff00', table: '100' }],
     networkd: { running: false, configs: [] },
     configProblem: undefined,
@@ -42,9 +46,9 @@ describe('check', () => {
 
   it('reports foreign iptables rules using bits of our mask, and not those outside it', () => {
     const qos = '*mangle\n:QOS - [0:0]\n-A QOS -j MARK --set-xmark 0x1/0xff\n-A POSTROUTING -j MARK --set-xmark 0x10000/0x10000\nCOMMIT\n';
-    expect(findProblems(config, healthy({ iptablesSave: qos }))).toEqual([]);
+    expect(findProblems(config, healthy({ firewall: iptablesFirewall(parseIptablesSave(qos)) }))).toEqual([]);
     const clash = '*mangle\n-A PREROUTING -m mark --mark 0x200 -j ACCEPT\nCOMMIT\n';
-    expect(findProblems(config, healthy({ iptablesSave: clash }))).toEqual([expect.stringMatching(/^iptables rule uses mark bits inside our mark_mask 0xff00: -t mangle -A PREROUTING/)]);
+    expect(findProblems(config, healthy({ firewall: iptablesFirewall(parseIptablesSave(clash)) }))).toEqual([expect.stringMatching(/^iptables rule uses mark bits inside our mark_mask 0xff00: -t mangle -A PREROUTING/)]);
   });
 
   it('reports foreign ip rules whose fwmark overlaps our mask', () => {
@@ -67,19 +71,6 @@ describe('check', () => {
     const leave = parseConfig('[uplinks]\nrp_filter = leave\n', 'x.conf');
     const sysctls: Record<string, string> = { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/all/rp_filter': '1' };
     expect(findProblems(leave, healthy({ sysctl: (key) => sysctls[key], links: [] }))).toEqual([expect.stringMatching(/rp_filter = leave: every uplink will be strict/)]);
-  });
-});
-
-describe('mark bits of a rule', () => {
-  it.each([
-    ['MARK --set-xmark 0x10/0xf0', 0xf0],
-    ['-m mark --mark 0x1', 0xffffffff],
-    ['-m connmark --mark 0x0/0xff00 -j RETURN', 0xff00],
-    ['CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff', 0xff],
-    ['CONNMARK --save-mark', 0xffffffff],
-    ['-j ACCEPT', 0],
-  ])('%s', (spec, bits) => {
-    expect(markBitsOfRule(spec)).toBe(bits);
   });
 });
 

@@ -4,9 +4,10 @@ import type { Log } from '../../log.js';
 import { parseIptablesSave, type IptablesState } from './state.js';
 import { execLocked, withLock } from '../../lock.js';
 import { committedTables, planInit, planRemoval, planRevert, tablesEmptyAfterRemoval, withoutOurChains, type Table } from './plan.js';
-import { isExecutable, readIptablesSave } from '../../probe.js';
+import { isExecutable } from '../../probe.js';
 import { PinError } from '../../errors.js';
 import { runTool } from '../../runner.js';
+import { readIptablesSave } from './save.js';
 
 const RESTORE = ['--noflush', '--wait=10'];
 
