@@ -1,12 +1,12 @@
-import { findProblems } from '../shared/check.js';
 import { takeConfigOption } from '../shared/cli.js';
-import { defaultConfig, type Config } from '../shared/config.js';
-import { ConfigError, ExitCode, UsageError } from '../shared/errors.js';
+import type { Config } from '../shared/config.js';
+import { ExitCode, UsageError } from '../shared/errors.js';
 import type { FirewallBackend } from '../shared/firewall/backend.js';
 import { iptables } from '../shared/firewall/iptables/backend.js';
-import { isExecutable, readConntrackMarks, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../shared/probe.js';
-import { showPlans } from '../shared/show.js';
-import { formatStatus, uplinkStatus } from '../shared/status.js';
+import { findProblems, formatProblems } from '../shared/report/check.js';
+import { readCheckFacts, readStatusFacts } from '../shared/report/facts.js';
+import { showPlans } from '../shared/report/show.js';
+import { formatStatus, uplinkStatus } from '../shared/report/status.js';
 import { VERSION } from '../shared/version.js';
 import type { Context } from './context.js';
 
@@ -35,15 +35,6 @@ const COMMAND_HELP: Record<string, string> = {
   check: `Usage: pin-firewall [--config PATH] check\nReports rp_filter, ip_forward, missing tools, mark overlaps, systemd-networkd and config problems; exit ${ExitCode.problems} when any.\n`,
 };
 
-/** check reports what it can read; a tool that fails there is reported as missing by the tool check. */
-function orElse<T>(read: () => T, fallback: T): T {
-  try {
-    return read();
-  } catch {
-    return fallback;
-  }
-}
-
 /** The firewall our rules are written for: the only backend so far. */
 const FIREWALL: FirewallBackend = iptables;
 
@@ -55,33 +46,14 @@ const COMMANDS: Record<string, Command> = {
   show: async (context, config) => (context.stdout(showPlans(config(), FIREWALL)), 0),
   status: async (context, config, flags) => {
     const loaded = config();
-    const rows = uplinkStatus(loaded, { links: readLinks(loaded), rules: readRules(loaded), routes: readRoutes(loaded), conntrackMarks: readConntrackMarks(loaded) });
+    const rows = uplinkStatus(loaded, readStatusFacts(loaded));
     context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : formatStatus(rows));
     return 0;
   },
   check: async (context, config) => {
-    let loaded: Config;
-    let configProblem: string | undefined;
-    try {
-      loaded = config();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      configProblem = `${error.message} (checked the rest with the built-in defaults)`;
-      loaded = defaultConfig();
-    }
-    const tools = Object.entries(loaded.paths)
-      .filter(([key]) => key !== 'lock')
-      .map(([key, path]) => ({ key, path, executable: isExecutable(path) }));
-    const problems = findProblems(loaded, {
-      sysctl: readSysctl,
-      links: orElse(() => readLinks(loaded).map((link) => link.name), []),
-      tools,
-      firewall: { name: FIREWALL.name, markRules: orElse(() => FIREWALL.markRules(loaded), undefined) },
-      rules: orElse(() => readRules(loaded), []),
-      networkd: readNetworkd(),
-      configProblem,
-    });
-    context.stdout(problems.length === 0 ? 'ok: no problems found\n' : problems.map((problem) => `problem: ${problem}\n`).join(''));
+    const { config: loaded, facts } = readCheckFacts(config, FIREWALL);
+    const problems = findProblems(loaded, facts);
+    context.stdout(formatProblems(problems));
     return problems.length === 0 ? 0 : ExitCode.problems;
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findProblems, networkdRemovesForeignRules, type CheckFacts } from '../../shared/check.js';
+import { findProblems, networkdRemovesForeignRules, type CheckFacts } from '../../shared/report/check.js';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
 import { foreignMarkRules } from '../../shared/firewall/iptables/mark-rules.js';
 import { stateAfterInit } from '../../shared/firewall/iptables/plan.js';

@@ -1,8 +1,8 @@
 /** Problems a router will hit, found from what the probe read: pure, so every rule is unit-tested. */
-import type { Config } from './config.js';
-import type { MarkRule } from './firewall/backend.js';
-import type { IpRule } from './ip-rules.js';
-import { hex, maskBits } from './uplink.js';
+import type { Config } from '../config.js';
+import type { MarkRule } from '../firewall/backend.js';
+import type { IpRule } from '../ip-rules.js';
+import { hex, maskBits } from '../uplink.js';
 
 export interface CheckFacts {
   sysctl: (key: string) => string | undefined;
@@ -71,4 +71,8 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
     problems.push('systemd-networkd removes ip rules it did not make; set ManageForeignRoutingPolicyRules=no in /etc/systemd/networkd.conf');
   }
   return problems;
+}
+
+export function formatProblems(problems: string[]): string {
+  return problems.length === 0 ? 'ok: no problems found\n' : problems.map((problem) => `problem: ${problem}\n`).join('');
 }

@@ -1,8 +1,8 @@
 /** `pin-firewall show`: every plan for the config, printed without touching the system. */
-import { DEFAULT_CONFIG_PATH, type Config } from './config.js';
-import type { FirewallBackend } from './firewall/backend.js';
-import { planUplinkDown, planUplinkUp } from './plan-route.js';
-import { hex } from './uplink.js';
+import { DEFAULT_CONFIG_PATH, type Config } from '../config.js';
+import type { FirewallBackend } from '../firewall/backend.js';
+import { planUplinkDown, planUplinkUp } from '../plan-route.js';
+import { hex } from '../uplink.js';
 
 export function showPlans(config: Config, firewall: FirewallBackend): string {
   const out: string[] = [];
