@@ -22,6 +22,32 @@ export interface Paths {
   lock: string;
 }
 
+/** The programs among the paths; lock is a file. */
+type Tool = Exclude<keyof Paths, 'lock'>;
+
+/** Each tool's key in [paths]: what the config accepts and what hints name. */
+const TOOLS: Readonly<Record<Tool, { key: string }>> = {
+  ip: { key: 'ip' },
+  iptablesRestore: { key: 'iptables_restore' },
+  iptablesSave: { key: 'iptables_save' },
+  conntrack: { key: 'conntrack' },
+  logger: { key: 'logger' },
+  flock: { key: 'flock' },
+  nft: { key: 'nft' },
+};
+
+const TOOL_NAMES = Object.keys(TOOLS) as Tool[];
+
+export interface ToolPath {
+  /** Its key in [paths]. */
+  key: string;
+  path: string;
+}
+
+export function toolPaths(paths: Paths): ToolPath[] {
+  return TOOL_NAMES.map((tool) => ({ key: TOOLS[tool].key, path: paths[tool] }));
+}
+
 export interface Config {
   /** The file the values came from; undefined when the built-in defaults apply. */
   source: string | undefined;
@@ -155,13 +181,7 @@ const SCHEMA: Record<string, Record<string, Apply>> = {
     rp_filter: set(rpFilter, (s, v) => (s.rpFilter = v)),
   },
   paths: {
-    ip: set(absolutePath, (s, v) => (s.paths.ip = v)),
-    iptables_restore: set(absolutePath, (s, v) => (s.paths.iptablesRestore = v)),
-    iptables_save: set(absolutePath, (s, v) => (s.paths.iptablesSave = v)),
-    conntrack: set(absolutePath, (s, v) => (s.paths.conntrack = v)),
-    logger: set(absolutePath, (s, v) => (s.paths.logger = v)),
-    flock: set(absolutePath, (s, v) => (s.paths.flock = v)),
-    nft: set(absolutePath, (s, v) => (s.paths.nft = v)),
+    ...Object.fromEntries(TOOL_NAMES.map((tool) => [TOOLS[tool].key, set(absolutePath, (s, v) => (s.paths[tool] = v))])),
     lock: set(absolutePath, (s, v) => (s.paths.lock = v)),
   },
   log: {

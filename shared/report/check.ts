@@ -1,5 +1,5 @@
 /** Problems a router will hit, found from what the probe read: pure, so every rule is unit-tested. */
-import type { Config } from '../config.js';
+import { toolPaths, type Config } from '../config.js';
 import type { MarkRule } from '../firewall/backend.js';
 import type { IpRule } from '../ip-rules.js';
 import { hex, maskBits } from '../uplink.js';
@@ -8,7 +8,7 @@ export interface CheckFacts {
   sysctl: (key: string) => string | undefined;
   /** Interfaces that exist now. */
   links: string[];
-  tools: { key: string; path: string; executable: boolean }[];
+  executable: (path: string) => boolean;
   /** The firewall in use, and its rules that are not ours and use mark bits (undefined when it could not be read). */
   firewall: { name: string; markRules: MarkRule[] | undefined };
   rules: IpRule[];
@@ -51,8 +51,8 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
     problems.push('net.ipv4.conf.all.rp_filter=1 (strict) and rp_filter = leave: every uplink will be strict; use rp_filter = loose or set all.rp_filter=2');
   }
 
-  for (const tool of facts.tools) {
-    if (!tool.executable) problems.push(`${tool.key} ${tool.path} is missing or not executable; install it or set [paths] ${tool.key}`);
+  for (const { key, path } of toolPaths(config.paths)) {
+    if (!facts.executable(path)) problems.push(`${key} ${path} is missing or not executable; install it or set [paths] ${key}`);
   }
 
   for (const { rule, bits } of facts.firewall.markRules ?? []) {

@@ -31,13 +31,10 @@ function configOrDefaults(load: () => Config): { config: Config; configProblem: 
 
 export function readCheckFacts(load: () => Config, firewall: FirewallBackend): { config: Config; facts: CheckFacts } {
   const { config, configProblem } = configOrDefaults(load);
-  const tools = Object.entries(config.paths)
-    .filter(([key]) => key !== 'lock')
-    .map(([key, path]) => ({ key, path, executable: isExecutable(path) }));
   const facts: CheckFacts = {
     sysctl: readSysctl,
     links: orElse(() => readLinks(config).map((link) => link.name), []),
-    tools,
+    executable: isExecutable,
     firewall: { name: firewall.name, markRules: orElse(() => firewall.markRules(config), undefined) },
     rules: orElse(() => readRules(config), []),
     networkd: readNetworkd(),

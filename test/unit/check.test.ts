@@ -14,7 +14,7 @@ function healthy(overrides: Partial<CheckFacts> = {}): CheckFacts {
   return {
     sysctl: (key) => sysctls[key],
     links: ['lo', 'eth0', 'ppp0'],
-    tools: [{ key: 'ip', path: '/usr/sbin/ip', executable: true }],
+    executable: () => true,
     firewall: iptablesFirewall(stateAfterInit(config)),
     rules: [{ priority: 10000, src: 'all', fwmark: '0x100', fwmask: '0xff00', table: '100' }],
     networkd: { running: false, configs: [] },
@@ -40,8 +40,15 @@ describe('check', () => {
   });
 
   it('reports a missing tool with the key to set', () => {
-    const tools = [{ key: 'conntrack', path: '/usr/sbin/conntrack', executable: false }];
-    expect(findProblems(config, healthy({ tools }))).toEqual([expect.stringMatching(/^conntrack \/usr\/sbin\/conntrack is missing .* \[paths\] conntrack$/)]);
+    const executable = (path: string) => path !== '/usr/sbin/conntrack';
+    expect(findProblems(config, healthy({ executable }))).toEqual([expect.stringMatching(/^conntrack \/usr\/sbin\/conntrack is missing .* \[paths\] conntrack$/)]);
+  });
+
+  it('names the [paths] key the config accepts, not the field behind it', () => {
+    const problems = findProblems(config, healthy({ executable: (path) => path !== '/usr/sbin/iptables-restore' }));
+    expect(problems).toEqual([expect.stringMatching(/^iptables_restore \/usr\/sbin\/iptables-restore is missing .* \[paths\] iptables_restore$/)]);
+    const key = /\[paths\] (\S+)$/.exec(problems[0]!)![1];
+    expect(parseConfig(`[paths]\n${key} = /opt/iptables-restore\n`, 'x.conf').paths.iptablesRestore).toBe('/opt/iptables-restore');
   });
 
   it('reports foreign iptables rules using bits of our mask, and not those outside it', () => {
