@@ -3,7 +3,7 @@ import type { Config } from '../shared/config.js';
 import { ExitCode, UsageError } from '../shared/errors.js';
 import type { FirewallBackend } from '../shared/firewall/backend.js';
 import { iptables } from '../shared/firewall/iptables/backend.js';
-import { findProblems, formatProblems } from '../shared/report/check.js';
+import { findNotes, findProblems, formatFindings } from '../shared/report/check.js';
 import { readCheckFacts, readStatusFacts } from '../shared/report/facts.js';
 import { showPlans } from '../shared/report/show.js';
 import { formatStatus, uplinkStatus } from '../shared/report/status.js';
@@ -53,7 +53,7 @@ const COMMANDS: Record<string, Command> = {
   check: async (context, config) => {
     const { config: loaded, facts } = readCheckFacts(config, FIREWALL);
     const problems = findProblems(loaded, facts);
-    context.stdout(formatProblems(problems));
+    context.stdout(formatFindings(problems, findNotes(loaded, facts)));
     return problems.length === 0 ? 0 : ExitCode.problems;
   },
 };

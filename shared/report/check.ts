@@ -1,5 +1,5 @@
 /** Problems a router will hit, found from what the probe read: pure, so every rule is unit-tested. */
-import { toolPaths, type Config } from '../config.js';
+import { toolPaths, type Config, type ToolPath } from '../config.js';
 import type { MarkRule } from '../firewall/backend.js';
 import type { IpRule } from '../ip-rules.js';
 import { hex, maskBits } from '../uplink.js';
@@ -15,6 +15,10 @@ export interface CheckFacts {
   networkd: { running: boolean; configs: string[] };
   /** A config that could not be loaded (permissions, syntax): then the defaults were checked. */
   configProblem: string | undefined;
+}
+
+function missingTools(config: Config, facts: CheckFacts): ToolPath[] {
+  return toolPaths(config.paths).filter((tool) => !facts.executable(tool.path));
 }
 
 function isOurRule(config: Config, rule: IpRule): boolean {
@@ -51,8 +55,8 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
     problems.push('net.ipv4.conf.all.rp_filter=1 (strict) and rp_filter = leave: every uplink will be strict; use rp_filter = loose or set all.rp_filter=2');
   }
 
-  for (const { key, path } of toolPaths(config.paths)) {
-    if (!facts.executable(path)) problems.push(`${key} ${path} is missing or not executable; install it or set [paths] ${key}`);
+  for (const { key, path, without } of missingTools(config, facts)) {
+    if (without === undefined) problems.push(`${key} ${path} is missing or not executable; install it or set [paths] ${key}`);
   }
 
   for (const { rule, bits } of facts.firewall.markRules ?? []) {
@@ -73,6 +77,18 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
   return problems;
 }
 
-export function formatProblems(problems: string[]): string {
-  return problems.length === 0 ? 'ok: no problems found\n' : problems.map((problem) => `problem: ${problem}\n`).join('');
+/**
+ * A missing optional tool is a note, not a problem: routers without nft, conntrack or logger
+ * work, so check must not fail there, yet the admin learns why status shows n/a or syslog is quiet.
+ */
+export function findNotes(config: Config, facts: CheckFacts): string[] {
+  return missingTools(config, facts).flatMap(({ key, path, without }) =>
+    without === undefined ? [] : [`${key} ${path} is missing or not executable, so ${without}; install it or set [paths] ${key} if that matters`],
+  );
+}
+
+/** The problems, or the all-clear, then the notes. */
+export function formatFindings(problems: string[], notes: string[]): string {
+  const verdict = problems.length === 0 ? ['ok: no problems found'] : problems.map((problem) => `problem: ${problem}`);
+  return [...verdict, ...notes.map((note) => `note: ${note}`)].map((line) => `${line}\n`).join('');
 }

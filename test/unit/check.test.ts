@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findProblems, networkdRemovesForeignRules, type CheckFacts } from '../../shared/report/check.js';
+import { findNotes, findProblems, formatFindings, networkdRemovesForeignRules, type CheckFacts } from '../../shared/report/check.js';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
 import { foreignMarkRules } from '../../shared/firewall/iptables/mark-rules.js';
 import { stateAfterInit } from '../../shared/firewall/iptables/plan.js';
@@ -40,8 +40,8 @@ describe('check', () => {
   });
 
   it('reports a missing tool with the key to set', () => {
-    const executable = (path: string) => path !== '/usr/sbin/conntrack';
-    expect(findProblems(config, healthy({ executable }))).toEqual([expect.stringMatching(/^conntrack \/usr\/sbin\/conntrack is missing .* \[paths\] conntrack$/)]);
+    const executable = (path: string) => path !== '/usr/bin/flock';
+    expect(findProblems(config, healthy({ executable }))).toEqual([expect.stringMatching(/^flock \/usr\/bin\/flock is missing .* \[paths\] flock$/)]);
   });
 
   it('names the [paths] key the config accepts, not the field behind it', () => {
@@ -49,6 +49,23 @@ describe('check', () => {
     expect(problems).toEqual([expect.stringMatching(/^iptables_restore \/usr\/sbin\/iptables-restore is missing .* \[paths\] iptables_restore$/)]);
     const key = /\[paths\] (\S+)$/.exec(problems[0]!)![1];
     expect(parseConfig(`[paths]\n${key} = /opt/iptables-restore\n`, 'x.conf').paths.iptablesRestore).toBe('/opt/iptables-restore');
+  });
+
+  it('notes a missing optional tool (nft, conntrack, logger) without failing, and what is lost', () => {
+    const optional = ['/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/bin/logger'];
+    const facts = healthy({ executable: (path) => !optional.includes(path) });
+    expect(findProblems(config, facts)).toEqual([]);
+    expect(findNotes(config, facts)).toEqual([
+      expect.stringMatching(/^conntrack \/usr\/sbin\/conntrack is missing or not executable, so status cannot count .* \[paths\] conntrack if that matters$/),
+      expect.stringMatching(/^logger \/usr\/bin\/logger .*, so nothing reaches syslog where journald does not run;/),
+      expect.stringMatching(/^nft \/usr\/sbin\/nft .*, so flush leaves in place the empty tables init created;/),
+    ]);
+    expect(findNotes(config, healthy())).toEqual([]);
+  });
+
+  it('prints the problems or the all-clear, then the notes', () => {
+    expect(formatFindings([], ['nft is missing'])).toBe('ok: no problems found\nnote: nft is missing\n');
+    expect(formatFindings(['ip_forward is off'], [])).toBe('problem: ip_forward is off\n');
   });
 
   it('reports foreign iptables rules using bits of our mask, and not those outside it', () => {
