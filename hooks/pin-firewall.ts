@@ -1,12 +1,13 @@
-import { findProblems } from '../shared/check.js';
 import { takeConfigOption } from '../shared/cli.js';
-import { defaultConfig, type Config } from '../shared/config.js';
-import { ConfigError, ExitCode, UsageError } from '../shared/errors.js';
-import { flushFirewall, initFirewall } from '../shared/firewall.js';
-import { isExecutable, readConntrackMarks, readIptablesSave, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../shared/probe.js';
+import type { Config } from '../shared/config.js';
+import { ExitCode, UsageError } from '../shared/errors.js';
+import type { FirewallBackend } from '../shared/firewall/backend.js';
+import { iptables } from '../shared/firewall/iptables/backend.js';
+import { findNotes, findProblems, formatFindings } from '../shared/report/check.js';
+import { readCheckFacts, readStatusFacts } from '../shared/report/facts.js';
+import { showPlans } from '../shared/report/show.js';
+import { formatStatus, uplinkStatus } from '../shared/report/status.js';
 import { ROUTES_FLAGS, routesCommand } from '../shared/routes/routes-command.js';
-import { showPlans } from '../shared/show.js';
-import { formatStatus, uplinkStatus } from '../shared/status.js';
 import { VERSION } from '../shared/version.js';
 import type { Context } from './context.js';
 
@@ -48,51 +49,26 @@ With ADDRESS: the listed prefixes that cover it, on which uplinks, at which dist
 /** The flags each command takes; routes also takes an address. */
 const FLAGS: Record<string, string[]> = { status: ['--json'], routes: ROUTES_FLAGS };
 
-/** check reports what it can read; a tool that fails there is reported as missing by the tool check. */
-function orElse<T>(read: () => T, fallback: T): T {
-  try {
-    return read();
-  } catch {
-    return fallback;
-  }
-}
+/** The firewall our rules are written for: the only backend so far. */
+const FIREWALL: FirewallBackend = iptables;
 
 type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
-  init: async (context, config) => (initFirewall(config(), context.log), 0),
-  flush: async (context, config) => (flushFirewall(config(), context.log), 0),
-  show: async (context, config) => (context.stdout(showPlans(config())), 0),
+  init: async (context, config) => (FIREWALL.init(config(), context.log), 0),
+  flush: async (context, config) => (FIREWALL.flush(config(), context.log), 0),
+  show: async (context, config) => (context.stdout(showPlans(config(), FIREWALL)), 0),
   status: async (context, config, flags) => {
     const loaded = config();
-    const rows = uplinkStatus(loaded, { links: readLinks(loaded), rules: readRules(loaded), routes: readRoutes(loaded), conntrackMarks: readConntrackMarks(loaded) });
+    const rows = uplinkStatus(loaded, readStatusFacts(loaded));
     context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : formatStatus(rows));
     return 0;
   },
   routes: async (context, config, args) => (context.stdout(routesCommand(config(), args, context.log)), 0),
   check: async (context, config) => {
-    let loaded: Config;
-    let configProblem: string | undefined;
-    try {
-      loaded = config();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      configProblem = `${error.message} (checked the rest with the built-in defaults)`;
-      loaded = defaultConfig();
-    }
-    const tools = Object.entries(loaded.paths)
-      .filter(([key]) => key !== 'lock')
-      .map(([key, path]) => ({ key, path, executable: isExecutable(path) }));
-    const problems = findProblems(loaded, {
-      sysctl: readSysctl,
-      links: orElse(() => readLinks(loaded).map((link) => link.name), []),
-      tools,
-      iptablesSave: orElse(() => readIptablesSave(loaded), undefined),
-      rules: orElse(() => readRules(loaded), []),
-      networkd: readNetworkd(),
-      configProblem,
-    });
-    context.stdout(problems.length === 0 ? 'ok: no problems found\n' : problems.map((problem) => `problem: ${problem}\n`).join(''));
+    const { config: loaded, facts } = readCheckFacts(config, FIREWALL);
+    const problems = findProblems(loaded, facts);
+    context.stdout(formatFindings(problems, findNotes(loaded, facts)));
     return problems.length === 0 ? 0 : ExitCode.problems;
   },
 };

@@ -17,9 +17,40 @@ export interface Paths {
   conntrack: string;
   logger: string;
   flock: string;
-  /** Only used by flush, to delete a table init created; flush skips that step without it. */
   nft: string;
   lock: string;
+}
+
+/** The programs among the paths; lock is a file. */
+type Tool = Exclude<keyof Paths, 'lock'>;
+
+export interface ToolPath {
+  /** Its key in [paths]. */
+  key: string;
+  path: string;
+  /** What is lost without an optional tool; absent for a required one. */
+  without?: string;
+}
+
+/**
+ * Each tool's key in [paths] (what the config accepts and what hints name) and, for an optional
+ * tool, what is lost without it. The hooks, init and flush cannot work without a required one;
+ * pin-hooks runs the optional ones only where they add something and goes on without them.
+ */
+const TOOLS: Readonly<Record<Tool, Omit<ToolPath, 'path'>>> = {
+  ip: { key: 'ip' },
+  iptablesRestore: { key: 'iptables_restore' },
+  iptablesSave: { key: 'iptables_save' },
+  conntrack: { key: 'conntrack', without: 'status cannot count the connections pinned to each uplink' },
+  logger: { key: 'logger', without: 'nothing reaches syslog where journald does not run' },
+  flock: { key: 'flock' },
+  nft: { key: 'nft', without: 'flush leaves in place the empty tables init created' },
+};
+
+const TOOL_NAMES = Object.keys(TOOLS) as Tool[];
+
+export function toolPaths(paths: Paths): ToolPath[] {
+  return TOOL_NAMES.map((tool) => ({ ...TOOLS[tool], path: paths[tool] }));
 }
 
 export interface Config {
@@ -175,13 +206,7 @@ const SCHEMA: Record<string, Record<string, Apply>> = {
     zebra_file: set(orNone(absolutePath, undefined), (s, v) => (s.zebraFile = v)),
   },
   paths: {
-    ip: set(absolutePath, (s, v) => (s.paths.ip = v)),
-    iptables_restore: set(absolutePath, (s, v) => (s.paths.iptablesRestore = v)),
-    iptables_save: set(absolutePath, (s, v) => (s.paths.iptablesSave = v)),
-    conntrack: set(absolutePath, (s, v) => (s.paths.conntrack = v)),
-    logger: set(absolutePath, (s, v) => (s.paths.logger = v)),
-    flock: set(absolutePath, (s, v) => (s.paths.flock = v)),
-    nft: set(absolutePath, (s, v) => (s.paths.nft = v)),
+    ...Object.fromEntries(TOOL_NAMES.map((tool) => [TOOLS[tool].key, set(absolutePath, (s, v) => (s.paths[tool] = v))])),
     lock: set(absolutePath, (s, v) => (s.paths.lock = v)),
   },
   log: {

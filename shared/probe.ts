@@ -51,10 +51,6 @@ export function readConntrackMarks(config: Config): number[] | undefined {
   }
 }
 
-export function readIptablesSave(config: Config): string {
-  return runTool(config.paths.iptablesSave, []).stdout;
-}
-
 export function readSysctl(key: string): string | undefined {
   try {
     return readFileSync(`/proc/sys/${key}`, 'utf8').trim();

@@ -64,3 +64,8 @@ export function hex(value: number): string {
 export function findUplink(uplinks: readonly Uplink[], iface: string): Uplink | undefined {
   return uplinks.find((uplink) => uplink.name === iface);
 }
+
+/** The mark bits a mask printed by iptables or ip covers: a mark printed without one covers all 32. */
+export function maskBits(text: string | undefined): number {
+  return text === undefined ? 0xffffffff : Number(text) >>> 0;
+}

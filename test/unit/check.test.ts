@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { findProblems, markBitsOfRule, networkdRemovesForeignRules, type CheckFacts } from '../../shared/check.js';
+import { findNotes, findProblems, formatFindings, networkdRemovesForeignRules, type CheckFacts } from '../../shared/report/check.js';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { planInit } from '../../shared/plan-firewall.js';
+import { foreignMarkRules } from '../../shared/firewall/iptables/mark-rules.js';
+import { stateAfterInit } from '../../shared/firewall/iptables/plan.js';
+import { parseIptablesSave, type IptablesState } from '../../shared/firewall/iptables/state.js';
 
 const config = defaultConfig();
+
+const iptablesFirewall = (state: IptablesState): CheckFacts['firewall'] => ({ name: 'iptables', markRules: foreignMarkRules(state) });
 
 function healthy(overrides: Partial<CheckFacts> = {}): CheckFacts {
   const sysctls: Record<string, string> = { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/all/rp_filter': '0', 'net/ipv4/conf/ppp0/rp_filter': '2' };
   return {
     sysctl: (key) => sysctls[key],
     links: ['lo', 'eth0', 'ppp0'],
-    tools: [{ key: 'ip', path: '/usr/sbin/ip', executable: true }],
-    iptablesSave: planInit(config, new Map()),
+    executable: () => true,
+    firewall: iptablesFirewall(stateAfterInit(config)),
     rules: [{ priority: 10000, src: 'all', fwmark: '0x100', fwmask: '0xff00', table: '100' }],
     networkd: { running: false, configs: [] },
     configProblem: undefined,
@@ -36,15 +40,39 @@ describe('check', () => {
   });
 
   it('reports a missing tool with the key to set', () => {
-    const tools = [{ key: 'conntrack', path: '/usr/sbin/conntrack', executable: false }];
-    expect(findProblems(config, healthy({ tools }))).toEqual([expect.stringMatching(/^conntrack \/usr\/sbin\/conntrack is missing .* \[paths\] conntrack$/)]);
+    const executable = (path: string) => path !== '/usr/bin/flock';
+    expect(findProblems(config, healthy({ executable }))).toEqual([expect.stringMatching(/^flock \/usr\/bin\/flock is missing .* \[paths\] flock$/)]);
+  });
+
+  it('names the [paths] key the config accepts, not the field behind it', () => {
+    const problems = findProblems(config, healthy({ executable: (path) => path !== '/usr/sbin/iptables-restore' }));
+    expect(problems).toEqual([expect.stringMatching(/^iptables_restore \/usr\/sbin\/iptables-restore is missing .* \[paths\] iptables_restore$/)]);
+    const key = /\[paths\] (\S+)$/.exec(problems[0]!)![1];
+    expect(parseConfig(`[paths]\n${key} = /opt/iptables-restore\n`, 'x.conf').paths.iptablesRestore).toBe('/opt/iptables-restore');
+  });
+
+  it('notes a missing optional tool (nft, conntrack, logger) without failing, and what is lost', () => {
+    const optional = ['/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/bin/logger'];
+    const facts = healthy({ executable: (path) => !optional.includes(path) });
+    expect(findProblems(config, facts)).toEqual([]);
+    expect(findNotes(config, facts)).toEqual([
+      expect.stringMatching(/^conntrack \/usr\/sbin\/conntrack is missing or not executable, so status cannot count .* \[paths\] conntrack if that matters$/),
+      expect.stringMatching(/^logger \/usr\/bin\/logger .*, so nothing reaches syslog where journald does not run;/),
+      expect.stringMatching(/^nft \/usr\/sbin\/nft .*, so flush leaves in place the empty tables init created;/),
+    ]);
+    expect(findNotes(config, healthy())).toEqual([]);
+  });
+
+  it('prints the problems or the all-clear, then the notes', () => {
+    expect(formatFindings([], ['nft is missing'])).toBe('ok: no problems found\nnote: nft is missing\n');
+    expect(formatFindings(['ip_forward is off'], [])).toBe('problem: ip_forward is off\n');
   });
 
   it('reports foreign iptables rules using bits of our mask, and not those outside it', () => {
     const qos = '*mangle\n:QOS - [0:0]\n-A QOS -j MARK --set-xmark 0x1/0xff\n-A POSTROUTING -j MARK --set-xmark 0x10000/0x10000\nCOMMIT\n';
-    expect(findProblems(config, healthy({ iptablesSave: qos }))).toEqual([]);
+    expect(findProblems(config, healthy({ firewall: iptablesFirewall(parseIptablesSave(qos)) }))).toEqual([]);
     const clash = '*mangle\n-A PREROUTING -m mark --mark 0x200 -j ACCEPT\nCOMMIT\n';
-    expect(findProblems(config, healthy({ iptablesSave: clash }))).toEqual([expect.stringMatching(/^iptables rule uses mark bits inside our mark_mask 0xff00: -t mangle -A PREROUTING/)]);
+    expect(findProblems(config, healthy({ firewall: iptablesFirewall(parseIptablesSave(clash)) }))).toEqual([expect.stringMatching(/^iptables rule uses mark bits inside our mark_mask 0xff00: -t mangle -A PREROUTING/)]);
   });
 
   it('reports foreign ip rules whose fwmark overlaps our mask', () => {
@@ -67,19 +95,6 @@ describe('check', () => {
     const leave = parseConfig('[uplinks]\nrp_filter = leave\n', 'x.conf');
     const sysctls: Record<string, string> = { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/all/rp_filter': '1' };
     expect(findProblems(leave, healthy({ sysctl: (key) => sysctls[key], links: [] }))).toEqual([expect.stringMatching(/rp_filter = leave: every uplink will be strict/)]);
-  });
-});
-
-describe('mark bits of a rule', () => {
-  it.each([
-    ['MARK --set-xmark 0x10/0xf0', 0xf0],
-    ['-m mark --mark 0x1', 0xffffffff],
-    ['-m connmark --mark 0x0/0xff00 -j RETURN', 0xff00],
-    ['CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff', 0xff],
-    ['CONNMARK --save-mark', 0xffffffff],
-    ['-j ACCEPT', 0],
-  ])('%s', (spec, bits) => {
-    expect(markBitsOfRule(spec)).toBe(bits);
   });
 });
 

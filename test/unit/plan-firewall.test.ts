@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { parseIptablesSave } from '../../shared/iptables-state.js';
-import { committedTables, planInit, planRemoval, planRevert, stateAfterInit, tablesEmptyAfterRemoval, withoutOurChains } from '../../shared/plan-firewall.js';
+import { parseIptablesSave } from '../../shared/firewall/iptables/state.js';
+import { committedTables, planInit, planRemoval, planRevert, stateAfterInit, tablesEmptyAfterRemoval, withoutOurChains } from '../../shared/firewall/iptables/plan.js';
 
 const config = defaultConfig();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../shared/config.js';
-import { formatStatus, uplinkStatus } from '../../shared/status.js';
+import { formatStatus, uplinkStatus } from '../../shared/report/status.js';
 
 const config = defaultConfig();
 

@@ -5,9 +5,9 @@
  * Per uplink there are three rules (mark by in- and by out-interface, MASQUERADE): the transaction
  * grows by as little as iptables allows.
  */
-import type { Config } from './config.js';
-import { ruleChain, ruleTarget, type IptablesState } from './iptables-state.js';
-import { hex } from './uplink.js';
+import type { Config } from '../../config.js';
+import { ruleChain, ruleTarget, type IptablesState } from './state.js';
+import { hex } from '../../uplink.js';
 
 export type Table = 'mangle' | 'nat';
 

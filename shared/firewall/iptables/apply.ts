@@ -1,12 +1,13 @@
 /** pin-firewall init and flush: plan, apply one iptables-restore transaction, read only when needed. */
-import type { Config } from './config.js';
-import type { Log } from './log.js';
-import { parseIptablesSave, type IptablesState } from './iptables-state.js';
-import { execLocked, withLock } from './lock.js';
-import { committedTables, planInit, planRemoval, planRevert, tablesEmptyAfterRemoval, withoutOurChains, type Table } from './plan-firewall.js';
-import { isExecutable, readIptablesSave } from './probe.js';
-import { PinError } from './errors.js';
-import { runTool } from './runner.js';
+import type { Config } from '../../config.js';
+import type { Log } from '../../log.js';
+import { parseIptablesSave, type IptablesState } from './state.js';
+import { execLocked, withLock } from '../../lock.js';
+import { committedTables, planInit, planRemoval, planRevert, tablesEmptyAfterRemoval, withoutOurChains, type Table } from './plan.js';
+import { isExecutable } from '../../probe.js';
+import { PinError } from '../../errors.js';
+import { runTool } from '../../runner.js';
+import { readIptablesSave } from './save.js';
 
 const RESTORE = ['--noflush', '--wait=10'];
 

@@ -1,51 +1,24 @@
 /** Problems a router will hit, found from what the probe read: pure, so every rule is unit-tested. */
-import type { Config } from './config.js';
-import { ruleChain, parseIptablesSave } from './iptables-state.js';
-import { OWN_CHAINS } from './plan-firewall.js';
-import type { IpRule } from './ip-rules.js';
-import { hex } from './uplink.js';
+import { toolPaths, type Config, type ToolPath } from '../config.js';
+import type { MarkRule } from '../firewall/backend.js';
+import type { IpRule } from '../ip-rules.js';
+import { hex, maskBits } from '../uplink.js';
 
 export interface CheckFacts {
   sysctl: (key: string) => string | undefined;
   /** Interfaces that exist now. */
   links: string[];
-  tools: { key: string; path: string; executable: boolean }[];
-  iptablesSave: string | undefined;
+  executable: (path: string) => boolean;
+  /** The firewall in use, and its rules that are not ours and use mark bits (undefined when it could not be read). */
+  firewall: { name: string; markRules: MarkRule[] | undefined };
   rules: IpRule[];
   networkd: { running: boolean; configs: string[] };
   /** A config that could not be loaded (permissions, syntax): then the defaults were checked. */
   configProblem: string | undefined;
 }
 
-const ALL_BITS = 0xffffffff;
-
-function maskOf(text: string | undefined): number {
-  return text === undefined ? ALL_BITS : Number(text) >>> 0;
-}
-
-/** The mark bits an iptables rule reads or writes, from the forms iptables-save prints. */
-export function markBitsOfRule(spec: string): number {
-  let bits = 0;
-  for (const match of spec.matchAll(/--(?:set-xmark|set-mark|mark) (0x[0-9a-f]+|\d+)(?:\/(0x[0-9a-f]+|\d+))?/gi)) {
-    bits |= maskOf(match[2]);
-  }
-  if (/--(?:restore|save)-mark/.test(spec)) {
-    const masks = [...spec.matchAll(/--(?:nfmask|ctmask|mask) (0x[0-9a-f]+|\d+)/g)].map((match) => maskOf(match[1]));
-    bits |= masks.length === 0 ? ALL_BITS : masks.reduce((a, b) => a | b, 0);
-  }
-  return bits >>> 0;
-}
-
-function foreignMarkRules(config: Config, iptablesSave: string): string[] {
-  const ours = new Set(OWN_CHAINS.map((chain) => `${chain.table}/${chain.name}`));
-  const found: string[] = [];
-  for (const [table, content] of parseIptablesSave(iptablesSave)) {
-    for (const spec of content.rules) {
-      if (ours.has(`${table}/${ruleChain(spec)}`)) continue;
-      if ((markBitsOfRule(spec) & config.markMask) !== 0) found.push(`-t ${table} -A ${spec}`);
-    }
-  }
-  return found;
+function missingTools(config: Config, facts: CheckFacts): ToolPath[] {
+  return toolPaths(config.paths).filter((tool) => !facts.executable(tool.path));
 }
 
 function isOurRule(config: Config, rule: IpRule): boolean {
@@ -82,18 +55,18 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
     problems.push('net.ipv4.conf.all.rp_filter=1 (strict) and rp_filter = leave: every uplink will be strict; use rp_filter = loose or set all.rp_filter=2');
   }
 
-  for (const tool of facts.tools) {
-    if (!tool.executable) problems.push(`${tool.key} ${tool.path} is missing or not executable; install it or set [paths] ${tool.key}`);
+  for (const { key, path, without } of missingTools(config, facts)) {
+    if (without === undefined) problems.push(`${key} ${path} is missing or not executable; install it or set [paths] ${key}`);
   }
 
-  if (facts.iptablesSave !== undefined) {
-    for (const rule of foreignMarkRules(config, facts.iptablesSave)) {
-      problems.push(`iptables rule uses mark bits inside our mark_mask ${hex(config.markMask)}: ${rule}; choose a mark_mask it does not touch`);
+  for (const { rule, bits } of facts.firewall.markRules ?? []) {
+    if ((bits & config.markMask) !== 0) {
+      problems.push(`${facts.firewall.name} rule uses mark bits inside our mark_mask ${hex(config.markMask)}: ${rule}; choose a mark_mask it does not touch`);
     }
   }
   for (const rule of facts.rules) {
     if (rule.fwmark === undefined || isOurRule(config, rule)) continue;
-    if ((maskOf(rule.fwmask) & config.markMask) !== 0) {
+    if ((maskBits(rule.fwmask) & config.markMask) !== 0) {
       problems.push(`ip rule ${rule.priority} (fwmark ${rule.fwmark}${rule.fwmask ? `/${rule.fwmask}` : ''}) overlaps our mark_mask ${hex(config.markMask)}; choose a mark_mask it does not touch`);
     }
   }
@@ -102,4 +75,20 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
     problems.push('systemd-networkd removes ip rules it did not make; set ManageForeignRoutingPolicyRules=no in /etc/systemd/networkd.conf');
   }
   return problems;
+}
+
+/**
+ * A missing optional tool is a note, not a problem: routers without nft, conntrack or logger
+ * work, so check must not fail there, yet the admin learns why status shows n/a or syslog is quiet.
+ */
+export function findNotes(config: Config, facts: CheckFacts): string[] {
+  return missingTools(config, facts).flatMap(({ key, path, without }) =>
+    without === undefined ? [] : [`${key} ${path} is missing or not executable, so ${without}; install it or set [paths] ${key} if that matters`],
+  );
+}
+
+/** The problems, or the all-clear, then the notes. */
+export function formatFindings(problems: string[], notes: string[]): string {
+  const verdict = problems.length === 0 ? ['ok: no problems found'] : problems.map((problem) => `problem: ${problem}`);
+  return [...verdict, ...notes.map((note) => `note: ${note}`)].map((line) => `${line}\n`).join('');
 }

@@ -1,8 +1,8 @@
 /** Per-uplink status from what the probe read: pure, so it is tested without root. */
-import type { Config } from './config.js';
-import type { IpRule } from './ip-rules.js';
-import type { LinkFact, RouteFact } from './probe.js';
-import { hex } from './uplink.js';
+import type { Config } from '../config.js';
+import type { IpRule } from '../ip-rules.js';
+import type { LinkFact, RouteFact } from '../probe.js';
+import { hex } from '../uplink.js';
 
 export interface UplinkStatus {
   name: string;

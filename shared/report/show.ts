@@ -1,11 +1,11 @@
 /** `pin-firewall show`: every plan for the config, printed without touching the system. */
-import { DEFAULT_CONFIG_PATH, type Config } from './config.js';
-import { planInit, planRemoval, stateAfterInit } from './plan-firewall.js';
-import { planUplinkDown, planUplinkUp } from './routes/hook-plan.js';
-import { hasRouteLists, loadRouteLists, type RouteLists } from './routes/load.js';
-import { distinctPrefixes, zebraNotes } from './routes/report.js';
-import { ROUTE_PROTOCOL } from './routes/route-set.js';
-import { hex } from './uplink.js';
+import { DEFAULT_CONFIG_PATH, type Config } from '../config.js';
+import type { FirewallBackend } from '../firewall/backend.js';
+import { planUplinkDown, planUplinkUp } from '../routes/hook-plan.js';
+import { hasRouteLists, loadRouteLists, type RouteLists } from '../routes/load.js';
+import { distinctPrefixes, zebraNotes } from '../routes/report.js';
+import { ROUTE_PROTOCOL } from '../routes/route-set.js';
+import { hex } from '../uplink.js';
 
 /** A list of 100,000 prefixes is the same line 100,000 times; `pin-firewall routes` counts them. */
 const ROUTE_LINES_SHOWN = 3;
@@ -20,7 +20,7 @@ function routeSummary(lists: RouteLists): string[] {
   return out;
 }
 
-export function showPlans(config: Config): string {
+export function showPlans(config: Config, firewall: FirewallBackend): string {
   const out: string[] = [];
   out.push(config.source ? `# config: ${config.source}` : `# config: built-in defaults (no ${DEFAULT_CONFIG_PATH})`);
   out.push(`# LAN: ${config.lanInterfaces.join(' ')}  networks ${config.lanNetworks.join(' ')}`);
@@ -30,8 +30,9 @@ export function showPlans(config: Config): string {
   }
   const lists = config.uplinks.some((uplink) => hasRouteLists(config, uplink)) ? loadRouteLists(config, config.uplinks) : undefined;
   if (lists) out.push(...routeSummary(lists));
-  out.push('', '# pin-firewall init (iptables-restore --noflush), on a machine without our rules:', planInit(config, new Map()).trimEnd());
-  out.push('', '# pin-firewall flush (iptables-restore --noflush), after that init:', planRemoval(stateAfterInit(config)).trimEnd());
+  const plans = firewall.plans(config);
+  out.push('', `# pin-firewall init (${plans.appliedBy}), on a machine without our rules:`, plans.init.trimEnd());
+  out.push('', `# pin-firewall flush (${plans.appliedBy}), after that init:`, plans.flush.trimEnd());
   for (const [index, uplink] of config.uplinks.entries()) {
     const up = planUplinkUp(config, uplink, { iface: uplink.name }, lists?.uplinks[index]);
     out.push('', `# ip-up ${uplink.name} (ip -batch; with PPP_REMOTE the route goes "via PPP_REMOTE dev ${uplink.name}"):`, ...up.batch, ...up.routes.slice(0, ROUTE_LINES_SHOWN));
