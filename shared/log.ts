@@ -68,10 +68,13 @@ export class Log {
     this.write('error', message);
   }
 
+  /** A message of several lines (every bad line of a list) is several log lines, each tagged. */
   private write(level: Level, message: string): void {
-    const line = `${this.context}: ${message}`;
-    this.stderr(`${TAG}: ${line}\n`);
-    this.pending.push({ severity: SEVERITY[level], line });
+    for (const text of message.split('\n')) {
+      const line = `${this.context}: ${text}`;
+      this.stderr(`${TAG}: ${line}\n`);
+      this.pending.push({ severity: SEVERITY[level], line });
+    }
   }
 
   /** Sends what was logged to syslog; a missing or broken syslog never fails the program. */

@@ -28,7 +28,8 @@ function spawnTool(path: string, args: readonly string[], input: string | undefi
   const result = spawnSync(path, args, { input: input ?? '', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { LC_ALL: 'C' }, stdio });
   const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'EACCES') throw new SystemError(`${path} cannot be run (${code}); install it or set its path in [paths]`);
-  if (result.error) throw new SystemError(`${path} failed to run: ${result.error.message}`);
+  // A tool that stops reading its input (ip -batch at a refused line) has still ended and said why.
+  if (result.error && !(code === 'EPIPE' && result.status !== null)) throw new SystemError(`${path} failed to run: ${result.error.message}`);
   return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr };
 }
 

@@ -28,25 +28,6 @@ flap_200() {
   flap_200 flap_link
 }
 
-# Starts the hook for each uplink given, at the same instant: every copy blocks opening a FIFO
-# for reading until a writer opens it, which frees them all at once (a late one finds the writer
-# already there and does not block). Fails unless every hook succeeds.
-hooks_at_once() {
-  local event=$1 x pid writer status=0 pids=(); shift
-  local start=$LAB_TMP/start.$RANDOM
-  mkfifo "$start"
-  for x in "$@"; do
-    { : <"$start"; ppp_hook "$event" "$x"; } 3>&- &
-    pids+=($!)
-  done
-  exec {writer}>"$start"
-  # Waits for the hooks only: a bare `wait` would wait for the lab's servers too.
-  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
-  exec {writer}>&-
-  rm -f "$start"
-  return "$status"
-}
-
 @test "ip-up of every uplink started at the same instant, twice each, 20 rounds: every hook succeeds, every rule exists exactly once" {
   lab_up
   local round table x

@@ -50,7 +50,20 @@ uplink_create() {
   ns "isp$x" sysctl -qw net.ipv4.conf.cust.proxy_arp=1 net.ipv4.neigh.cust.proxy_delay=0
   ns "isp$x" ip link set cust up
   router ip link set "ppp$x" up
-  router ip route replace default dev "ppp$x" metric "$((10 * (x + 1)))"
+  _lab_default_route "$x"
+}
+
+# pppd's defaultroute and hand-set metrics, as routers have them without [uplinks] default_route;
+# LAB_DEFAULT_ROUTES=no leaves the main table's default route to pin-hooks.
+_lab_default_route() {
+  [ "${LAB_DEFAULT_ROUTES:-yes}" = no ] || router ip route replace default dev "ppp$1" metric "$((10 * ($1 + 1)))"
+}
+
+# The router's config: written to $LAB_TMP and named by PIN_HOOKS_CONFIG, which Debian's
+# /etc/ppp/ip-up passes on to the hooks (pppd itself would clear it; the lab has no pppd).
+lab_config() {
+  printf '%s\n' "$@" >"$LAB_TMP/pin-hooks.conf"
+  export PIN_HOOKS_CONFIG=$LAB_TMP/pin-hooks.conf
 }
 
 # Hooks run the way pppd runs them: Debian's /etc/ppp/ip-up with pppd's six arguments; run-parts
@@ -70,7 +83,7 @@ uplink_delete() { router ip link del "ppp$1"; [ "$LAB_MODE" = plain ] || ppp_hoo
 uplink_link_down() { router ip link set "ppp$1" down; [ "$LAB_MODE" = plain ] || ppp_hook ip-down "$1"; }
 uplink_link_up() {
   router ip link set "ppp$1" up
-  router ip route replace default dev "ppp$1" metric "$((10 * ($1 + 1)))"
+  _lab_default_route "$1"
   [ "$LAB_MODE" = plain ] || ppp_hook ip-up "$1"
 }
 
@@ -189,5 +202,6 @@ lab_teardown() {
   for pid in "${LAB_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for name in $(ip netns list | awk '{print $1}' | grep "^$LAB-"); do ip netns pids "$name" | xargs -r kill 2>/dev/null; ip netns del "$name"; done
   rm -rf "/etc/netns/$LAB-router" "$LAB_TMP"
+  unset PIN_HOOKS_CONFIG
   rmdir /etc/netns 2>/dev/null || true
 }

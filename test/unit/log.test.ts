@@ -53,3 +53,12 @@ describe('the log', () => {
     expect(() => readFileSync(marker)).toThrow(/ENOENT/);
   });
 });
+
+describe('a message of several lines', () => {
+  it('is logged as several lines, each with the tag and context', () => {
+    const lines: string[] = [];
+    const log = new Log('ip-up', (line) => lines.push(line));
+    log.error('a.routes:2: bad\na.routes:4: bad too');
+    expect(lines).toEqual(['pin-hooks: ip-up: a.routes:2: bad\n', 'pin-hooks: ip-up: a.routes:4: bad too\n']);
+  });
+});
