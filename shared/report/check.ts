@@ -2,6 +2,8 @@
 import { toolPaths, type Config, type ToolPath } from '../config.js';
 import type { MarkRule } from '../firewall/backend.js';
 import type { IpRule } from '../ip-rules.js';
+import type { InstalledRoute } from '../routes/route-lines.js';
+import { routeMetric } from '../routes/route-set.js';
 import { hex, maskBits } from '../uplink.js';
 
 export interface CheckFacts {
@@ -15,6 +17,10 @@ export interface CheckFacts {
   networkd: { running: boolean; configs: string[] };
   /** A config that could not be loaded (permissions, syntax): then the defaults were checked. */
   configProblem: string | undefined;
+  /** Every bad line of the route lists (file:line: why), or why a list could not be read. */
+  routeListProblems: string[];
+  /** Default routes in the main table that are not ours (pppd's defaultroute, a static one). */
+  otherDefaultRoutes: InstalledRoute[];
 }
 
 function missingTools(config: Config, facts: CheckFacts): ToolPath[] {
@@ -68,6 +74,16 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
     if (rule.fwmark === undefined || isOurRule(config, rule)) continue;
     if ((maskBits(rule.fwmask) & config.markMask) !== 0) {
       problems.push(`ip rule ${rule.priority} (fwmark ${rule.fwmark}${rule.fwmask ? `/${rule.fwmask}` : ''}) overlaps our mark_mask ${hex(config.markMask)}; choose a mark_mask it does not touch`);
+    }
+  }
+
+  problems.push(...facts.routeListProblems.map((problem) => `route list: ${problem}`));
+  const first = config.uplinks.find((uplink) => uplink.name === config.defaultRoute[0]);
+  for (const route of first ? facts.otherDefaultRoutes : []) {
+    if (route.metric < routeMetric(1, first!)) {
+      problems.push(
+        `a default route that is not ours (dev ${route.dev}, metric ${route.metric}) wins over default_route; remove "defaultroute" from the pppd peers, or drop default_route`,
+      );
     }
   }
 

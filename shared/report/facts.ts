@@ -3,6 +3,9 @@ import { defaultConfig, type Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { isExecutable, readConntrackMarks, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../probe.js';
+import { readOtherDefaultRoutes } from '../routes/kernel.js';
+import { NOTHING_CHANGED } from '../routes/list-errors.js';
+import { loadRouteLists } from '../routes/load.js';
 import type { CheckFacts } from './check.js';
 import type { StatusFacts } from './status.js';
 
@@ -29,6 +32,17 @@ function configOrDefaults(load: () => Config): { config: Config; configProblem: 
   }
 }
 
+/** The lists as ip-up would read them; their bad lines, without the closing "nothing was changed". */
+function routeListProblems(config: Config): string[] {
+  try {
+    loadRouteLists(config, config.uplinks);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.message.split('\n').filter((line) => !line.startsWith(NOTHING_CHANGED));
+  }
+}
+
 export function readCheckFacts(load: () => Config, firewall: FirewallBackend): { config: Config; facts: CheckFacts } {
   const { config, configProblem } = configOrDefaults(load);
   const facts: CheckFacts = {
@@ -39,6 +53,8 @@ export function readCheckFacts(load: () => Config, firewall: FirewallBackend): {
     rules: orElse(() => readRules(config), []),
     networkd: readNetworkd(),
     configProblem,
+    routeListProblems: routeListProblems(config),
+    otherDefaultRoutes: config.defaultRoute.length > 0 ? orElse(() => readOtherDefaultRoutes(config), []) : [],
   };
   return { config, facts };
 }

@@ -1,6 +1,6 @@
 /** What the kernel holds of ours, and where it sends an address: the reads `routes` needs. */
 import type { Config } from '../config.js';
-import { execTool, runToolToFile } from '../runner.js';
+import { execTool, runTool, runToolToFile } from '../runner.js';
 import type { InstalledRoute } from './route-lines.js';
 import { DEFAULT_PREFIX, ROUTE_PROTOCOL } from './route-set.js';
 
@@ -35,6 +35,12 @@ export function parseRouteShow(text: string): InstalledRoute[] {
 
 export function readOurRoutes(config: Config): InstalledRoute[] {
   return parseRouteShow(runToolToFile(config.paths.ip, ['-4', 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTOCOL)]));
+}
+
+/** `-N` prints protocols as numbers, so ours are told apart whatever rt_protos.d says. */
+export function readOtherDefaultRoutes(config: Config): InstalledRoute[] {
+  const { stdout } = runTool(config.paths.ip, ['-4', '-N', 'route', 'show', 'table', 'main', 'exact', '0.0.0.0/0']);
+  return parseRouteShow(stdout.split('\n').filter((line) => !line.includes(` proto ${ROUTE_PROTOCOL} `)).join('\n'));
 }
 
 /** The device the main table sends an unmarked packet to `address` by; undefined when it has no route. */

@@ -19,6 +19,8 @@ function healthy(overrides: Partial<CheckFacts> = {}): CheckFacts {
     rules: [{ priority: 10000, src: 'all', fwmark: '0x100', fwmask: '0xff00', table: '100' }],
     networkd: { running: false, configs: [] },
     configProblem: undefined,
+    routeListProblems: [],
+    otherDefaultRoutes: [],
     ...overrides,
   };
 }
@@ -102,5 +104,22 @@ describe('networkd', () => {
   it('manages foreign rules by default', () => {
     expect(networkdRemovesForeignRules([])).toBe(true);
     expect(networkdRemovesForeignRules(['ManageForeignRoutingPolicyRules=false'])).toBe(false);
+  });
+});
+
+describe('check with prefix routes', () => {
+  it('reports every bad line of a route list', () => {
+    const problems = findProblems(config, healthy({ routeListProblems: ['/etc/pin-hooks/ppp1.routes:4: "ppp1" is not an IPv4 prefix; write address/length, e.g. 196.21.0.0/19'] }));
+    expect(problems).toEqual(['route list: /etc/pin-hooks/ppp1.routes:4: "ppp1" is not an IPv4 prefix; write address/length, e.g. 196.21.0.0/19']);
+  });
+
+  it("reports pppd's defaultroute winning over default_route, and nothing without default_route", () => {
+    const ordered = parseConfig('[uplinks]\nnames = ppp0 ppp1\ndefault_route = ppp1 ppp0\n', 'x.conf');
+    const pppd = { otherDefaultRoutes: [{ prefix: '0.0.0.0/0', dev: 'ppp0', metric: 0 }] };
+    expect(findProblems(ordered, healthy(pppd))).toEqual([
+      'a default route that is not ours (dev ppp0, metric 0) wins over default_route; remove "defaultroute" from the pppd peers, or drop default_route',
+    ]);
+    expect(findProblems(ordered, healthy({ otherDefaultRoutes: [{ prefix: '0.0.0.0/0', dev: 'eth9', metric: 5000 }] }))).toEqual([]);
+    expect(findProblems(config, healthy(pppd))).toEqual([]);
   });
 });
