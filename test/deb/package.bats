@@ -87,6 +87,13 @@ teardown_file() {
   assert_output "root 644"
   run grep -cE '^[0-9]+[[:space:]]+ppp[0-9]$' "$ROOT/etc/iproute2/rt_tables.d/pin-hooks.conf"
   assert_output 5
+  # the prefix routes' protocol has its name: ip reads it from the chroot's /etc/iproute2
+  ip -n "$NETNS" link add ppp1 type veth peer name peer1
+  ip -n "$NETNS" link set peer1 up
+  ip -n "$NETNS" link set ppp1 up
+  ip -n "$NETNS" route add 11.0.0.0/24 dev ppp1 proto 112
+  run ip netns exec "$NETNS" chroot "$ROOT" ip route show proto pin-hooks
+  assert_output '11.0.0.0/24 dev ppp1 scope link '
 }
 
 @test "the unit verifies and is ordered after, and follows, the distribution's firewall loaders" {
@@ -116,9 +123,15 @@ teardown_file() {
   assert_output "syslog = no"
 }
 
-@test "remove takes the program and hooks away and keeps the config" {
+@test "remove takes the program and hooks away, and every uplink's rule, table and prefix route; it keeps the config" {
+  ip -n "$NETNS" rule add fwmark 0x200/0xff00 table 101 priority 10001
+  ip -n "$NETNS" route add default dev ppp1 table 101
   run apt_in_root_netns remove pin-hooks
   assert_success
+  [ -z "$(ip -n "$NETNS" rule show table 101)" ] || fail "the rule of table 101 survived: $(ip -n "$NETNS" rule)"
+  [ -z "$(ip -n "$NETNS" route show table 101)" ] || fail "table 101 survived"
+  [ -z "$(ip -n "$NETNS" route show proto 112)" ] || fail "a prefix route survived: $(ip -n "$NETNS" route)"
+  [ -n "$(ip -n "$NETNS" link show ppp1)" ]
   [ ! -e "$ROOT/usr/libexec/pin-hooks/pin-hooks" ]
   [ ! -e "$ROOT/usr/sbin/pin-firewall" ]
   [ ! -e "$ROOT/etc/ppp/ip-up.d/pin-hooks" ]
@@ -131,7 +144,7 @@ teardown_file() {
   run in_root dpkg-query -W -f '${Status}' pin-hooks
   refute_output --partial "installed"
   local path
-  for path in /etc/pin-hooks /etc/iproute2/rt_tables.d/pin-hooks.conf /usr/libexec/pin-hooks /usr/sbin/pin-firewall \
+  for path in /etc/pin-hooks /etc/iproute2/rt_tables.d/pin-hooks.conf /etc/iproute2/rt_protos.d/pin-hooks.conf /usr/libexec/pin-hooks /usr/sbin/pin-firewall \
     /etc/ppp/ip-up.d/pin-hooks /etc/ppp/ip-down.d/pin-hooks /lib/systemd/system/pin-firewall.service \
     /etc/systemd/system/multi-user.target.wants/pin-firewall.service /usr/share/doc/pin-hooks; do
     [ ! -e "$ROOT$path" ] && [ ! -L "$ROOT$path" ] || fail "$path survived the purge"
