@@ -1,8 +1,7 @@
 import { takeConfigOption } from '../shared/cli.js';
 import type { Config } from '../shared/config.js';
 import { ExitCode, UsageError } from '../shared/errors.js';
-import type { FirewallBackend } from '../shared/firewall/backend.js';
-import { iptables } from '../shared/firewall/iptables/backend.js';
+import { chooseFirewall } from '../shared/firewall/choose.js';
 import { findNotes, findProblems, formatFindings } from '../shared/report/check.js';
 import { readCheckFacts, readStatusFacts } from '../shared/report/facts.js';
 import { showPlans } from '../shared/report/show.js';
@@ -49,24 +48,31 @@ With ADDRESS: the listed prefixes that cover it, on which uplinks, at which dist
 /** The flags each command takes; routes also takes an address. */
 const FLAGS: Record<string, string[]> = { status: ['--json'], routes: ROUTES_FLAGS };
 
-/** The firewall our rules are written for: the only backend so far. */
-const FIREWALL: FirewallBackend = iptables;
-
 type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
-  init: async (context, config) => (FIREWALL.init(config(), context.log), 0),
-  flush: async (context, config) => (FIREWALL.flush(config(), context.log), 0),
-  show: async (context, config) => (context.stdout(showPlans(config(), FIREWALL)), 0),
+  init: async (context, config) => {
+    const loaded = config();
+    return chooseFirewall(loaded).backend.init(loaded, context.log), 0;
+  },
+  flush: async (context, config) => {
+    const loaded = config();
+    return chooseFirewall(loaded).backend.flush(loaded, context.log), 0;
+  },
+  show: async (context, config) => {
+    const loaded = config();
+    return context.stdout(showPlans(loaded, chooseFirewall(loaded))), 0;
+  },
   status: async (context, config, flags) => {
     const loaded = config();
     const rows = uplinkStatus(loaded, readStatusFacts(loaded));
-    context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : formatStatus(rows));
+    const { backend, why } = chooseFirewall(loaded);
+    context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : `firewall: ${backend.name} (${why})\n${formatStatus(rows)}`);
     return 0;
   },
   routes: async (context, config, args) => (context.stdout(routesCommand(config(), args, context.log)), 0),
   check: async (context, config) => {
-    const { config: loaded, facts } = readCheckFacts(config, FIREWALL);
+    const { config: loaded, facts } = readCheckFacts(config, (loaded) => chooseFirewall(loaded).backend);
     const problems = findProblems(loaded, facts);
     context.stdout(formatFindings(problems, findNotes(loaded, facts)));
     return problems.length === 0 ? 0 : ExitCode.problems;

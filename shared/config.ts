@@ -64,6 +64,8 @@ export interface Config {
   masquerade: boolean;
   rpFilter: RpFilterPolicy;
   syslog: boolean;
+  /** Which firewall carries our marking and masquerading; auto: nft where it works, else iptables. */
+  firewall: FirewallChoice;
   paths: Paths;
   /** Uplinks whose main-table default route we keep, most preferred first; empty: pppd's own. */
   defaultRoute: string[];
@@ -84,6 +86,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   masquerade: true,
   rpFilter: 'loose',
   syslog: true,
+  firewall: 'auto',
   paths: {
     ip: '/usr/sbin/ip',
     iptablesRestore: '/usr/sbin/iptables-restore',
@@ -174,6 +177,14 @@ function orNone<T, N>(parseValue: Parse<T>, none: N): Parse<T | N> {
   return (raw) => (raw.trim() === '' ? none : parseValue(raw));
 }
 
+export type FirewallChoice = 'auto' | 'nft' | 'iptables';
+
+const firewallChoice: Parse<FirewallChoice> = (raw) => {
+  const text = raw.trim();
+  if (text === 'auto' || text === 'nft' || text === 'iptables') return text;
+  throw new Error(`"${raw}" is not auto, nft or iptables`);
+};
+
 const rpFilter: Parse<RpFilterPolicy> = (raw) => {
   const text = raw.trim();
   if (text === 'loose' || text === 'leave') return text;
@@ -208,6 +219,9 @@ const SCHEMA: Record<string, Record<string, Apply>> = {
   paths: {
     ...Object.fromEntries(TOOL_NAMES.map((tool) => [TOOLS[tool].key, set(absolutePath, (s, v) => (s.paths[tool] = v))])),
     lock: set(absolutePath, (s, v) => (s.paths.lock = v)),
+  },
+  firewall: {
+    backend: set(firewallChoice, (s, v) => (s.firewall = v)),
   },
   log: {
     syslog: set(flag, (s, v) => (s.syslog = v)),
@@ -263,7 +277,7 @@ export function parseConfig(text: string, file: string): Config {
 
   for (const [section, body] of Object.entries(parsed)) {
     if (typeof body !== 'object' || body === null) {
-      throw new ConfigError(`"${section}" stands outside any section; put it under [lan], [uplinks], [routes], [paths] or [log]`, where(lines.key('', section)));
+      throw new ConfigError(`"${section}" stands outside any section; put it under [lan], [uplinks], [routes], [firewall], [paths] or [log]`, where(lines.key('', section)));
     }
     const uplinkName = UPLINK_SECTION.exec(section)?.[1];
     if (uplinkName !== undefined) {

@@ -68,10 +68,13 @@ export function batchInput(lines: readonly string[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** `ip -batch` stops at the first line the kernel refuses and names it: "Command failed -:3". */
+/**
+ * The line of its input a tool refused, as it names it: `ip -batch` stops there ("Command failed
+ * -:3"), `nft -f -` refuses the whole file and points at the line ("/dev/stdin:3:5-9: Error: ...").
+ */
 export function failedBatchLine(stderr: string): number | undefined {
-  const match = /^Command failed -:(\d+)$/m.exec(stderr);
-  return match ? Number(match[1]) : undefined;
+  const match = /^(?:Command failed -:(\d+)$|\/dev\/stdin:(\d+):)/m.exec(stderr);
+  return match ? Number(match[1] ?? match[2]) : undefined;
 }
 
 /**

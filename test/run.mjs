@@ -32,16 +32,28 @@ if (existsSync(report)) {
   totals.failed++;
 }
 
-// test/deb builds the package twice and installs it in a Debian 12 chroot (about 2 minutes);
-// test/vm boots it in qemu with real pppd (about 1 minute, plus 1 to build its cached image once).
-const batsDirs = ['test/bats', 'test/deb', 'test/vm'].map((dir) => join(root, dir));
-const suites = batsDirs.flatMap((dir) => readdirSync(dir).filter((name) => name.endsWith('.bats')).map((name) => join(dir, name)));
-if (process.getuid?.() !== 0) {
-  console.log('\n== integration tests (bats) need root for network namespaces: not run');
-  totals.skipped += suites.length;
-} else if (build === 0 && suites.length > 0) {
-  console.log('\n== integration tests (bats)');
-  const bats = spawnSync(join(root, 'node_modules/bats/bin/bats'), ['--tap', '--timing', ...suites], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+// The lab (test/bats) runs once per firewall backend; test/deb builds the package twice and
+// installs it in a Debian 12 chroot (about 2 minutes); test/vm boots it in qemu with real pppd
+// (about 1 minute, plus 1 to build its cached image once).
+const suitesIn = (dir) => readdirSync(join(root, dir)).filter((name) => name.endsWith('.bats')).map((name) => join(root, dir, name));
+const runs = [
+  ...['iptables', 'nft'].map((backend) => ({ name: `the lab on the ${backend} backend`, suites: suitesIn('test/bats'), env: { PIN_HOOKS_LAB_BACKEND: backend } })),
+  { name: 'the package and real pppd', suites: [...suitesIn('test/deb'), ...suitesIn('test/vm')], env: {} },
+];
+for (const run of runs) {
+  if (process.getuid?.() !== 0) {
+    console.log(`\n== ${run.name} (bats) needs root for network namespaces: not run`);
+    totals.skipped += run.suites.length;
+    continue;
+  }
+  if (build !== 0 || run.suites.length === 0) continue;
+  console.log(`\n== ${run.name} (bats)`);
+  const bats = spawnSync(join(root, 'node_modules/bats/bin/bats'), ['--tap', '--timing', ...run.suites], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...run.env },
+  });
   process.stdout.write(bats.stdout);
   for (const line of bats.stdout.split('\n')) {
     if (/^ok \d+ .*# skip/.test(line)) totals.skipped++;

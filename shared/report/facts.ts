@@ -43,8 +43,9 @@ function routeListProblems(config: Config): string[] {
   }
 }
 
-export function readCheckFacts(load: () => Config, firewall: FirewallBackend): { config: Config; facts: CheckFacts } {
+export function readCheckFacts(load: () => Config, choose: (config: Config) => FirewallBackend): { config: Config; facts: CheckFacts } {
   const { config, configProblem } = configOrDefaults(load);
+  const firewall = choose(config);
   const facts: CheckFacts = {
     sysctl: readSysctl,
     links: orElse(() => readLinks(config).map((link) => link.name), []),

@@ -1,6 +1,6 @@
 /** `pin-firewall show`: every plan for the config, printed without touching the system. */
 import { DEFAULT_CONFIG_PATH, type Config } from '../config.js';
-import type { FirewallBackend } from '../firewall/backend.js';
+import type { ChosenFirewall } from '../firewall/choose.js';
 import { planUplinkDown, planUplinkUp } from '../routes/hook-plan.js';
 import { hasRouteLists, loadRouteLists, type RouteLists } from '../routes/load.js';
 import { distinctPrefixes, zebraNotes } from '../routes/report.js';
@@ -20,11 +20,11 @@ function routeSummary(lists: RouteLists): string[] {
   return out;
 }
 
-export function showPlans(config: Config, firewall: FirewallBackend): string {
+export function showPlans(config: Config, { backend: firewall, why }: ChosenFirewall): string {
   const out: string[] = [];
   out.push(config.source ? `# config: ${config.source}` : `# config: built-in defaults (no ${DEFAULT_CONFIG_PATH})`);
   out.push(`# LAN: ${config.lanInterfaces.join(' ')}  networks ${config.lanNetworks.join(' ')}`);
-  out.push(`# mark mask ${hex(config.markMask)}, rp_filter on uplinks: ${config.rpFilter}`, '# uplinks:');
+  out.push(`# mark mask ${hex(config.markMask)}, rp_filter on uplinks: ${config.rpFilter}`, `# firewall: ${firewall.name} (${why})`, '# uplinks:');
   for (const uplink of config.uplinks) {
     out.push(`#   ${uplink.name}  mark ${hex(uplink.mark)}  table ${uplink.table}  priority ${uplink.priority}  masquerade ${uplink.masquerade ? 'yes' : 'no'}`);
   }

@@ -3,28 +3,28 @@
 # flush, status, check, and hostile input.
 load helpers
 
-iptables_now() { router iptables-save | lab_normalize_iptables; }
+iptables_only() { [ "$LAB_BACKEND" = iptables ] || skip "iptables-restore commits table by table; an nft transaction is whole"; }
 
-@test "pin-firewall init 10 times leaves the same iptables-save as once" {
+@test "pin-firewall init 10 times leaves the same firewall as once" {
   lab_up
-  iptables_now >"$LAB_TMP/once"
+  lab_firewall >"$LAB_TMP/once"
   local i
   for ((i = 0; i < 9; i++)); do router "$LAB_BIN" firewall init 2>/dev/null; done
-  iptables_now >"$LAB_TMP/ten"
+  lab_firewall >"$LAB_TMP/ten"
   run diff "$LAB_TMP/once" "$LAB_TMP/ten"
   assert_success
-  run grep -c -- '-j PIN-' "$LAB_TMP/ten"
-  assert_output 5
+  run lab_our_hooks
+  if [ "$LAB_BACKEND" = nft ]; then assert_output 4; else assert_output 5; fi
 }
 
 @test "init with a broken config fails with one clear line and leaves the previous rules" {
   lab_up
-  iptables_now >"$LAB_TMP/before"
+  lab_firewall >"$LAB_TMP/before"
   printf '[uplinks]\nnames = ppp0 ppp1\nmark_mask = 0\n' >"$LAB_TMP/bad.conf"
   run router "$LAB_BIN" firewall --config "$LAB_TMP/bad.conf" init
   assert_failure 3
   assert_output "pin-hooks: pin-firewall: $LAB_TMP/bad.conf:3: mark_mask: mark_mask must be a non-zero 32-bit mask such as 0xff00, got 0"
-  iptables_now >"$LAB_TMP/after"
+  lab_firewall >"$LAB_TMP/after"
   run diff "$LAB_TMP/before" "$LAB_TMP/after"
   assert_success
 }
@@ -33,7 +33,7 @@ iptables_now() { router iptables-save | lab_normalize_iptables; }
 # iptables rejects at the very end, after the mangle part; transactions without it pass.
 reject_new_config_in_nat() {
   mkdir "$LAB_TMP/sbin"
-  printf '[uplinks]\nnames = ppp0 ppp1\nmark_mask = 0xf0\n[paths]\niptables_restore = %s\n' "$LAB_TMP/sbin/iptables-restore" >"$LAB_TMP/new.conf"
+  printf '[firewall]\nbackend = iptables\n[uplinks]\nnames = ppp0 ppp1\nmark_mask = 0xf0\n[paths]\niptables_restore = %s\n' "$LAB_TMP/sbin/iptables-restore" >"$LAB_TMP/new.conf"
   cat >"$LAB_TMP/sbin/iptables-restore" <<'EOF'
 #!/bin/sh
 plan=$(cat)
@@ -45,39 +45,92 @@ EOF
   chmod 755 "$LAB_TMP/sbin/iptables-restore"
 }
 
-@test "init whose transaction the kernel rejects leaves the previous rules, in every table" {
+# An nft that adds, to the new config's table (mask 0xf0), a rule it refuses at the very end.
+reject_new_config_in_nft() {
+  mkdir "$LAB_TMP/sbin"
+  printf '[firewall]\nbackend = nft\n[uplinks]\nnames = ppp0 ppp1\nmark_mask = 0xf0\n[paths]\nnft = %s\n' "$LAB_TMP/sbin/nft" >"$LAB_TMP/new.conf"
+  cat >"$LAB_TMP/sbin/nft" <<'EOF'
+#!/bin/sh
+plan=$(cat)
+case $plan in
+*0xf0*) printf '%s\nadd rule inet pin_hooks output jump no_such_chain\n' "$plan" | /usr/sbin/nft "$@" ;;
+*) printf '%s\n' "$plan" | /usr/sbin/nft "$@" ;;
+esac
+EOF
+  chmod 755 "$LAB_TMP/sbin/nft"
+}
+
+@test "init whose transaction nft refuses leaves the previous table, whole" {
+  [ "$LAB_BACKEND" = nft ] || skip "the nft backend's case"
   lab_up
-  iptables_now >"$LAB_TMP/before"
+  lab_firewall >"$LAB_TMP/before"
+  reject_new_config_in_nft
+  run router "$LAB_BIN" firewall --config "$LAB_TMP/new.conf" init
+  assert_failure 5
+  assert_output --regexp '^pin-hooks: pin-firewall: nft -f - failed.*: .*Error'
+  lab_firewall >"$LAB_TMP/after"
+  run diff "$LAB_TMP/before" "$LAB_TMP/after"
+  assert_success
+}
+
+@test "switching backends removes the other one's rules: init of each leaves only its own" {
+  lab_up
+  sed -i 's/^backend = .*/backend = iptables/' "$LAB_TMP/pin-hooks.conf"
+  run router "$LAB_BIN" firewall init
+  assert_success
+  run router nft list table inet pin_hooks
+  assert_failure
+  [ "$(router iptables-save | grep -c -- '-j PIN-')" = 5 ]
+  sed -i 's/^backend = .*/backend = nft/' "$LAB_TMP/pin-hooks.conf"
+  run router "$LAB_BIN" firewall init
+  assert_success
+  assert_output --partial 'removed the pin-hooks chains and their jumps'
+  run router iptables-save
+  refute_output --partial 'PIN-'
+  run router nft list table inet pin_hooks
+  assert_success
+  # and pinning works on what is left
+  uplink_delete 0
+  run lab_hold_across lan 1 3 uplink_up 0
+  assert_output '{"count":1,"survived":1,"before":["203.0.113.11"],"after":["203.0.113.11"],"errors":[]}'
+}
+
+@test "init whose transaction the kernel rejects leaves the previous rules, in every table" {
+  iptables_only
+  lab_up
+  lab_firewall >"$LAB_TMP/before"
   reject_new_config_in_nat
   run router "$LAB_BIN" firewall --config "$LAB_TMP/new.conf" init
   assert_failure 5
   assert_output --regexp "^pin-hooks: pin-firewall: iptables-restore --noflush --wait=10 failed: .*NO-SUCH-TARGET.* \\(our chains were put back as they were\\)$"
-  iptables_now >"$LAB_TMP/after"
+  lab_firewall >"$LAB_TMP/after"
   run diff "$LAB_TMP/before" "$LAB_TMP/after"
   assert_success
 }
 
 @test "a first init the kernel rejects in nat takes back what it put in mangle, table included" {
+  iptables_only
   lab_up
   router "$LAB_BIN" firewall flush 2>/dev/null
-  iptables_now >"$LAB_TMP/before"
+  lab_firewall >"$LAB_TMP/before"
   reject_new_config_in_nat
   run router "$LAB_BIN" firewall --config "$LAB_TMP/new.conf" init
   assert_failure 5
   assert_output --partial "NO-SUCH-TARGET"
-  iptables_now >"$LAB_TMP/after"
+  lab_firewall >"$LAB_TMP/after"
   run diff "$LAB_TMP/before" "$LAB_TMP/after"
   assert_success
 }
 
 @test "init completes what another hand left half-removed: our nat chain without the mangle ones" {
+  iptables_only
   lab_up
   router "$LAB_BIN" firewall flush 2>/dev/null
   router iptables -t nat -N PIN-POSTROUTING
   router iptables -t nat -A PIN-POSTROUTING -o ppp9 -j MASQUERADE
   run router "$LAB_BIN" firewall init
   assert_success
-  iptables_now >"$LAB_TMP/after"
+  lab_firewall >"$LAB_TMP/after"
   run grep -c -- '-j PIN-' "$LAB_TMP/after"
   assert_output 5
   run grep -c -- '-A PIN-POSTROUTING -o ppp[0-4] -j MASQUERADE' "$LAB_TMP/after"
@@ -86,12 +139,12 @@ EOF
   assert_output 0
 }
 
-@test "flush returns iptables-save to its state before init" {
+@test "flush returns the firewall to its state before init" {
   lab_up
   run router "$LAB_BIN" firewall flush
   assert_success
-  iptables_now >"$LAB_TMP/after-flush"
-  run diff "$LAB_TMP/iptables.before-init" "$LAB_TMP/after-flush"
+  lab_firewall >"$LAB_TMP/after-flush"
+  run diff "$LAB_TMP/firewall.before-init" "$LAB_TMP/after-flush"
   assert_success
   # a second flush finds nothing to do
   run router "$LAB_BIN" firewall flush
@@ -180,7 +233,7 @@ EOF
   lab_up
   lab_state >"$LAB_TMP/before"
   router ip link add ppp9 type veth peer name peer9
-  run router env PPP_IFACE=ppp9 "$LAB_BIN" ip-up
+  run router env -u PIN_HOOKS_CONFIG PPP_IFACE=ppp9 "$LAB_BIN" ip-up
   assert_success
   assert_output "pin-hooks: ip-up: ppp9 is not an uplink in the built-in defaults; nothing to do"
   router ip link del ppp9
@@ -202,7 +255,9 @@ EOF
   run /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/env -i PATH=/nonexistent "$LAB_BIN" firewall show
   assert_success
   assert_line --index 0 --regexp '^# config: (built-in defaults|/etc/pin-hooks/pin-hooks.conf)'
-  assert_line "-A PIN-POSTROUTING -o ppp4 -j MASQUERADE"
+  # auto: nft is installed, and only root may ask the kernel whether it works
+  assert_line '# firewall: nft (auto: /usr/sbin/nft is installed (only root may ask the kernel))'
+  assert_line $'\t\toifname { "ppp0", "ppp1", "ppp2", "ppp3", "ppp4" } masquerade'
   assert_line "rule add fwmark 0x100/0xff00 table 100 priority 10000"
   run env -i "$LAB_REPO/dist/pin-firewall" --version
   assert_output --regexp '^pin-firewall [0-9]+\.[0-9]+\.[0-9]+$'
@@ -211,7 +266,7 @@ EOF
 @test "usage errors are one line with a hint and exit 2" {
   run "$LAB_BIN" firewall frobnicate
   assert_failure 2
-  assert_output 'pin-hooks: pin-firewall: unknown command "frobnicate"; commands: init, flush, show, status, check (see --help)'
+  assert_output 'pin-hooks: pin-firewall: unknown command "frobnicate"; commands: init, flush, show, status, routes, check (see --help)'
   run "$LAB_BIN" firewall status --xml
   assert_failure 2
   run "$LAB_BIN" firewall init --help

@@ -15,11 +15,14 @@ LAB_SERVER=198.51.100.200
 LAB_PORT=9000        # the internet server
 LAB_ROUTER_PORT=7070 # a listener on the router itself
 LAB_LAN_PORT=8080    # DNATed from every uplink to the LAN client
+# The firewall backend under test: `npm test` runs the lab once with each.
+LAB_BACKEND=${PIN_HOOKS_LAB_BACKEND:-iptables}
 
 lab_init() {
   LAB=pinh-${1:-$$}
   LAB_TMP=$(mktemp -d "/tmp/$LAB.XXXXXX")
   LAB_PIDS=()
+  lab_config
 }
 
 ns() { local name=$1; shift; ip netns exec "$LAB-$name" "$@"; }
@@ -59,10 +62,11 @@ _lab_default_route() {
   [ "${LAB_DEFAULT_ROUTES:-yes}" = no ] || router ip route replace default dev "ppp$1" metric "$((10 * ($1 + 1)))"
 }
 
-# The router's config: written to $LAB_TMP and named by PIN_HOOKS_CONFIG, which Debian's
-# /etc/ppp/ip-up passes on to the hooks (pppd itself would clear it; the lab has no pppd).
+# The router's config: the backend under test and the lines given, written to $LAB_TMP and named
+# by PIN_HOOKS_CONFIG, which Debian's /etc/ppp/ip-up passes on to the hooks (pppd itself would
+# clear it; the lab has no pppd).
 lab_config() {
-  printf '%s\n' "$@" >"$LAB_TMP/pin-hooks.conf"
+  { printf '[firewall]\nbackend = %s\n' "$LAB_BACKEND"; printf '%s\n' "$@"; } >"$LAB_TMP/pin-hooks.conf"
   export PIN_HOOKS_CONFIG=$LAB_TMP/pin-hooks.conf
 }
 
@@ -134,7 +138,7 @@ lab_up() {
   if [ "$LAB_MODE" = plain ]; then
     for ((x = 0; x < LAB_UPLINKS; x++)); do router iptables -t nat -A POSTROUTING -o "ppp$x" -j MASQUERADE; done
   else
-    router iptables-save | lab_normalize_iptables >"$LAB_TMP/iptables.before-init"
+    lab_firewall >"$LAB_TMP/firewall.before-init"
     router "$LAB_BIN" firewall init 2>>"$LAB_TMP/hooks.log"
   fi
   for ((x = 0; x < LAB_UPLINKS; x++)); do uplink_up "$x"; done
@@ -192,10 +196,26 @@ lab_once() { ns "$1" "$LAB_NODE" "$LAB_TRAFFIC" once "$2" "$3"; }
 lab_state() {
   router ip rule show
   router ip -4 route show table all
+  lab_firewall
+}
+
+# The router's firewall as both backends see it: iptables-save, and our nft table if there is one.
+lab_firewall() {
   router iptables-save | lab_normalize_iptables
+  router nft list table inet pin_hooks 2>/dev/null || true
 }
 
 lab_normalize_iptables() { grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//'; }
+
+# Whether the backend under test has our rules in place.
+lab_ours_present() {
+  if [ "$LAB_BACKEND" = nft ]; then router nft list table inet pin_hooks >/dev/null 2>&1; else router iptables-save | grep -q -- '-j PIN-PREROUTING'; fi
+}
+
+# Where our rules enter the packet path: 5 jumps from built-in chains (iptables), 4 base chains (nft).
+lab_our_hooks() {
+  if [ "$LAB_BACKEND" = nft ]; then router nft list table inet pin_hooks | grep -c ' hook '; else router iptables-save | grep -c -- '-j PIN-'; fi
+}
 
 lab_teardown() {
   local pid name

@@ -2,7 +2,8 @@
 import type { Config } from '../../config.js';
 import type { Log } from '../../log.js';
 import { parseIptablesSave, type IptablesState } from './state.js';
-import { execLocked, withLock } from '../../lock.js';
+import { execLocked, runLocked, withLock } from '../../lock.js';
+import { planDropTable } from '../nft/plan.js';
 import { committedTables, planInit, planRemoval, planRevert, tablesEmptyAfterRemoval, withoutOurChains, type Table } from './plan.js';
 import { isExecutable } from '../../probe.js';
 import { PinError } from '../../errors.js';
@@ -57,18 +58,26 @@ export function initFirewall(config: Config, log: Log): void {
   const fresh = planInit(config, new Map());
   const first = execLocked(config.paths, config.paths.iptablesRestore, RESTORE, fresh);
   if (first.code !== 0) initFromState(config, committedTables(fresh, first.stderr));
-  log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')})`);
+  log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')}) in iptables chains PIN-*`);
+  // A switch from the nft backend: its table would mark every connection a second time.
+  if (isExecutable(config.paths.nft)) runLocked(config.paths, config.paths.nft, ['-f', '-'], planDropTable());
 }
 
-export function flushFirewall(config: Config, log: Log): void {
-  withLock(config.paths, () => {
+/** Our chains and the jumps to them taken out, and the tables init made if empty again; false when there were none. */
+export function removeChains(config: Config, log: Log): boolean {
+  return withLock(config.paths, () => {
     const saved = readIptablesSave(config);
     const state = parseIptablesSave(saved);
     const plan = planRemoval(state);
-    if (plan === '') return log.info('no pin-hooks rules installed; nothing to remove');
+    if (plan === '') return false;
     applyWhole(config, state, plan);
     log.info('removed the pin-hooks chains and their jumps');
     const empty = tablesEmptyAfterRemoval(state);
     if (deleteTables(config, saved, empty)) log.info(`deleted the now empty ${empty.join(' and ')} table(s) that init created`);
+    return true;
   });
+}
+
+export function flushFirewall(config: Config, log: Log): void {
+  if (!removeChains(config, log)) log.info('no pin-hooks rules installed; nothing to remove');
 }
