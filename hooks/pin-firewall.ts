@@ -13,11 +13,12 @@ import type { Context } from './context.js';
 const HELP = `Usage: pin-firewall [--config PATH] COMMAND [--help]
 
 Installs the firewall half of pin-hooks: connmarks set when a connection is born on an
-uplink, restored as fwmarks for LAN and router traffic, MASQUERADE on each uplink. All
-rules live in chains of our own (PIN-*), applied in one iptables-restore transaction.
+uplink, restored as fwmarks for LAN and router traffic, MASQUERADE on each uplink. The
+rules live in one nftables table of our own (inet pin_hooks, one nft -f) or in iptables
+chains of our own (PIN-*, one iptables-restore): [firewall] backend, auto by default.
 
 Commands:
-  init     install or refresh our chains and their jumps (idempotent, atomic)
+  init     install or refresh our rules (idempotent, atomic); removes the other backend's
   flush    remove exactly what init added
   show     print every plan (firewall, ip-up and ip-down per uplink); no root needed
   status   per uplink: link, rule, table route, tracked connections (--json)
@@ -31,8 +32,8 @@ Config: --config PATH, else $PIN_HOOKS_CONFIG, else /etc/pin-hooks/pin-hooks.con
 `;
 
 const COMMAND_HELP: Record<string, string> = {
-  init: 'Usage: pin-firewall [--config PATH] init\nInstalls or refreshes the PIN-* chains in one iptables-restore --noflush transaction; running it again changes nothing.\n',
-  flush: 'Usage: pin-firewall [--config PATH] flush\nRemoves the PIN-* chains and the jumps to them; nothing else.\n',
+  init: 'Usage: pin-firewall [--config PATH] init\nInstalls or refreshes our rules in one transaction (nft -f, or iptables-restore --noflush); running it again changes nothing. Removes the other backend\'s rules.\n',
+  flush: 'Usage: pin-firewall [--config PATH] flush\nRemoves our rules (the table inet pin_hooks, or the PIN-* chains and the jumps to them); nothing else.\n',
   show: 'Usage: pin-firewall [--config PATH] show\nPrints the config in use and every plan: init, flush, and ip-up/ip-down for each uplink.\n',
   status: 'Usage: pin-firewall [--config PATH] status [--json]\nPer uplink: link up, rule present, table route present, tracked connections with its mark.\n',
   check: `Usage: pin-firewall [--config PATH] check\nReports rp_filter, ip_forward, missing tools, mark overlaps, systemd-networkd and config problems; exit ${ExitCode.problems} when any.\n`,
