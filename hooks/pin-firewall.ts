@@ -6,6 +6,7 @@ import { findNotes, findProblems, formatFindings } from '../shared/report/check.
 import { readCheckFacts, readStatusFacts } from '../shared/report/facts.js';
 import { showPlans } from '../shared/report/show.js';
 import { formatStatus, uplinkStatus } from '../shared/report/status.js';
+import { failbackCommand } from '../shared/failback/command.js';
 import { ROUTES_FLAGS, routesCommand } from '../shared/routes/routes-command.js';
 import { VERSION } from '../shared/version.js';
 import type { Context } from './context.js';
@@ -23,6 +24,9 @@ Commands:
   show     print every plan (firewall, ip-up and ip-down per uplink); no root needed
   status   per uplink: link, rule, table route, tracked connections (--json)
   check    report problems a router will hit; exit ${ExitCode.problems} when there are any
+  failback NAME [--dry-run]
+           delete the outgoing connections pinned to uplinks less preferred than NAME, so
+           they start over on it (what failback = move does at ip-up); prints the counts
   routes   per uplink: prefixes listed, installed and carried now, and from which list (--json);
            routes ADDRESS: which prefix and uplink ADDRESS takes, and why;
            routes --apply: send changed lists to the uplinks that are up (only the difference)
@@ -37,6 +41,9 @@ const COMMAND_HELP: Record<string, string> = {
   show: 'Usage: pin-firewall [--config PATH] show\nPrints the config in use and every plan: init, flush, and ip-up/ip-down for each uplink.\n',
   status: 'Usage: pin-firewall [--config PATH] status [--json]\nPer uplink: link up, rule present, table route present, tracked connections with its mark.\n',
   check: `Usage: pin-firewall [--config PATH] check\nReports rp_filter, ip_forward, missing tools, mark overlaps, systemd-networkd and config problems; exit ${ExitCode.problems} when any.\n`,
+  failback: `Usage: pin-firewall [--config PATH] failback NAME [--dry-run]
+Deletes from conntrack the outgoing connections pinned to the uplinks less preferred than NAME (after it in default_route, else every other uplink), as failback = move does when NAME comes up: they start over, routed by the main table. Incoming connections, unmarked ones and marks outside our mask are never touched. --dry-run only counts them.
+`,
   routes: `Usage: pin-firewall [--config PATH] routes [--json]
        pin-firewall [--config PATH] routes ADDRESS
        pin-firewall [--config PATH] routes --apply
@@ -47,7 +54,9 @@ With ADDRESS: the listed prefixes that cover it, on which uplinks, at which dist
 };
 
 /** The flags each command takes; routes also takes an address. */
-const FLAGS: Record<string, string[]> = { status: ['--json'], routes: ROUTES_FLAGS };
+const FLAGS: Record<string, string[]> = { status: ['--json'], routes: ROUTES_FLAGS, failback: ['--dry-run'] };
+/** The commands that take a word of their own: an address, an uplink. */
+const OPERANDS = new Set(['routes', 'failback']);
 
 type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
 
@@ -72,6 +81,7 @@ const COMMANDS: Record<string, Command> = {
     return 0;
   },
   routes: async (context, config, args) => (context.stdout(routesCommand(config(), args, context.log)), 0),
+  failback: async (context, config, args) => (context.stdout(failbackCommand(config(), args, context.log)), 0),
   check: async (context, config) => {
     const { config: loaded, facts } = readCheckFacts(config, (loaded) => chooseFirewall(loaded).backend);
     const problems = findProblems(loaded, facts);
@@ -89,7 +99,7 @@ export async function pinFirewall(context: Context): Promise<number> {
   if (!run) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
   if (flags.includes('--help')) return context.stdout(COMMAND_HELP[command]!), 0;
   const allowed = FLAGS[command] ?? [];
-  const unknown = flags.find((flag) => !allowed.includes(flag) && (command !== 'routes' || flag.startsWith('-')));
+  const unknown = flags.find((flag) => !allowed.includes(flag) && (!OPERANDS.has(command) || flag.startsWith('-')));
   if (unknown !== undefined) throw new UsageError(`unknown argument "${unknown}" for ${command}; see pin-firewall ${command} --help`);
   return run(context, () => context.config(option), flags);
 }

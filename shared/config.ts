@@ -3,7 +3,7 @@ import { parse } from 'ini';
 import { ConfigError } from './errors.js';
 import { indexIniLines, type IniLines } from './ini-lines.js';
 import { isIfaceName, normalizeCidr } from './net.js';
-import { MAX_UPLINKS, markInMask, unitFromName, hex, type Uplink, type UplinkOverride } from './uplink.js';
+import { MAX_UPLINKS, markInMask, unitFromName, hex, type Failback, type Uplink, type UplinkOverride } from './uplink.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/pin-hooks/pin-hooks.conf';
 
@@ -59,6 +59,11 @@ export interface Config {
   lanInterfaces: string[];
   lanNetworks: string[];
   markMask: number;
+  /**
+   * The bit of mark_mask that tells an outgoing connection's pin from an incoming one's, so that
+   * failback deletes only the former; the ip rules ignore it. 0 when no uplink moves back.
+   */
+  outboundBit: number;
   tableBase: number;
   priorityBase: number;
   masquerade: boolean;
@@ -74,7 +79,7 @@ export interface Config {
   uplinks: Uplink[];
 }
 
-type Settings = Omit<Config, 'source' | 'uplinks'> & { uplinkNames: string[] };
+type Settings = Omit<Config, 'source' | 'uplinks' | 'outboundBit'> & { uplinkNames: string[] };
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   lanInterfaces: ['eth0'],
@@ -185,6 +190,12 @@ const firewallChoice: Parse<FirewallChoice> = (raw) => {
   throw new Error(`"${raw}" is not auto, nft or iptables`);
 };
 
+const failback: Parse<Failback> = (raw) => {
+  const text = raw.trim();
+  if (text === 'keep' || text === 'move') return text;
+  throw new Error(`"${raw}" is not keep or move`);
+};
+
 const rpFilter: Parse<RpFilterPolicy> = (raw) => {
   const text = raw.trim();
   if (text === 'loose' || text === 'leave') return text;
@@ -242,6 +253,7 @@ const UPLINK_SCHEMA: Record<string, (override: UplinkOverride, raw: string) => v
   routes: (o, raw) => (o.routes = networks(raw)),
   routes_file: (o, raw) => (o.routesFile = absolutePath(raw)),
   distance: (o, raw) => (o.distance = distance(raw)),
+  failback: (o, raw) => (o.failback = failback(raw)),
 };
 
 /** The values derived from [uplinks] settings, which an uplink section may override. */
@@ -308,9 +320,17 @@ export function parseConfig(text: string, file: string): Config {
     throw new ConfigError(`names lists ${settings.uplinkNames.length} uplinks; at most ${MAX_UPLINKS} fit the route metrics`, where(lines.key('uplinks', 'names')));
   }
   checkDefaultRoute(settings, where(lines.key('uplinks', 'default_route')));
+  const mover = [...overrides].find(([, override]) => override.failback === 'move')?.[0];
+  const outboundBit = mover === undefined ? 0 : highestBit(settings.markMask);
+  if (outboundBit === settings.markMask) {
+    throw new ConfigError(
+      `failback = move needs a bit of mark_mask ${hex(settings.markMask)} to tell outgoing pins from incoming ones, beside the uplinks' marks; widen mark_mask, e.g. 0xff00`,
+      where(lines.key(`uplink ${mover}`, 'failback')),
+    );
+  }
   const uplinks = settings.uplinkNames.map((name, position) => {
     try {
-      return deriveUplink(name, position, overrides.get(name) ?? {}, settings);
+      return deriveUplink(name, position, overrides.get(name) ?? {}, settings, outboundBit);
     } catch (error) {
       if (!(error instanceof DeriveError)) throw error;
       throw new ConfigError(error.message, lineOf(name, error.key));
@@ -318,7 +338,7 @@ export function parseConfig(text: string, file: string): Config {
   });
   findCollision(uplinks, lineOf);
   const { uplinkNames: _names, ...rest } = settings;
-  return { source: file, ...rest, uplinks };
+  return { source: file, ...rest, outboundBit, uplinks };
 }
 
 function applyKeys<T>(
@@ -360,16 +380,22 @@ function checkDefaultRoute(settings: Settings, where: string): void {
   });
 }
 
-function deriveUplink(name: string, position: number, override: UplinkOverride, settings: Settings): Uplink {
+/** The top bit of mark_mask is the direction bit: the uplinks' marks count up from its lowest. */
+function highestBit(mask: number): number {
+  return 2 ** Math.floor(Math.log2(mask >>> 0));
+}
+
+function deriveUplink(name: string, position: number, override: UplinkOverride, settings: Settings, outboundBit: number): Uplink {
   const unit = override.unit ?? unitFromName(name);
   if (unit === undefined) {
     throw new DeriveError(`uplink ${name}: cannot derive a unit number from a name that is not pppN; set "unit = N" in [uplink ${name}]`, 'unit');
   }
   const markValue = override.mark ?? unit + 1;
-  const mark = markInMask(markValue, settings.markMask);
+  const mark = markInMask(markValue, (settings.markMask & ~outboundBit) >>> 0);
   if (mark === undefined) {
+    const beside = outboundBit === 0 ? '' : ` beside the direction bit ${hex(outboundBit)} that failback = move takes`;
     throw new DeriveError(
-      `uplink ${name}: mark ${markValue} does not fit mark_mask ${hex(settings.markMask)}; widen the mask or set a smaller "mark" in [uplink ${name}]`,
+      `uplink ${name}: mark ${markValue} does not fit mark_mask ${hex(settings.markMask)}${beside}; widen the mask or set a smaller "mark" in [uplink ${name}]`,
       'mark',
     );
   }
@@ -392,6 +418,7 @@ function deriveUplink(name: string, position: number, override: UplinkOverride, 
     distance: override.distance ?? DEFAULT_DISTANCE,
     routes: override.routes ?? [],
     routesFile: override.routesFile,
+    failback: override.failback ?? 'keep',
   };
 }
 
@@ -410,6 +437,11 @@ function findCollision(uplinks: Uplink[], where: (name: string, key: 'mark' | 't
 }
 
 /** The built-in defaults as a Config, for a router with no config file. */
+/** The bits the ip rules match: the uplink's mark, whichever way its connections went. */
+export function ruleMask(config: Config): number {
+  return (config.markMask & ~config.outboundBit) >>> 0;
+}
+
 export function defaultConfig(): Config {
   return { ...parseConfig('', '(built-in defaults)'), source: undefined };
 }

@@ -46,19 +46,24 @@ export function execTool(path: string, args: readonly string[], input?: string, 
  * spawnSync through a pipe took 540 ms for that, through a file 200 ms (measured). The file is
  * created exclusively (no symlink is followed) and removed before the tool starts.
  */
-export function runToolToFile(path: string, args: readonly string[]): string {
+export function execToolToFile(path: string, args: readonly string[]): Exit {
   const file = join(tmpdir(), `pin-hooks-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = openSync(file, 'wx+', 0o600);
   try {
     unlinkSync(file);
     const exit = spawnTool(path, args, undefined, ['pipe', fd, 'pipe']);
-    if (exit.code !== 0) throw toolFailure(path, args, exit);
     const output = Buffer.alloc(fstatSync(fd).size);
     readSync(fd, output, 0, output.length, 0);
-    return output.toString('utf8');
+    return { ...exit, stdout: output.toString('utf8') };
   } finally {
     closeSync(fd);
   }
+}
+
+export function runToolToFile(path: string, args: readonly string[]): string {
+  const exit = execToolToFile(path, args);
+  if (exit.code !== 0) throw toolFailure(path, args, exit);
+  return exit.stdout;
 }
 
 /** How we change rules and routes: one `ip -batch` run, its lines on stdin. */

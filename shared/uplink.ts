@@ -18,7 +18,12 @@ export interface Uplink {
   routes: string[];
   /** A file of more such prefixes, one a line; read by the hooks, not with the config. */
   routesFile: string | undefined;
+  /** move: when it comes up, the outgoing connections pinned to less preferred uplinks start over on it. */
+  failback: Failback;
 }
+
+/** keep: connections stay on the uplink they were born on (pinning); move: they come back when it returns. */
+export type Failback = 'keep' | 'move';
 
 export interface UplinkOverride {
   unit?: number;
@@ -30,6 +35,7 @@ export interface UplinkOverride {
   routes?: string[];
   routesFile?: string;
   distance?: number;
+  failback?: Failback;
 }
 
 /** Route metrics are distance * 1000 + position, so positions stay below 1000. */

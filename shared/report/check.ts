@@ -78,6 +78,10 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
   }
 
   problems.push(...facts.routeListProblems.map((problem) => `route list: ${problem}`));
+  const movers = config.uplinks.filter((uplink) => uplink.failback === 'move').map((uplink) => uplink.name);
+  if (movers.length > 0 && !facts.executable(config.paths.conntrack)) {
+    problems.push(`failback = move on ${movers.join(' ')} needs conntrack ${config.paths.conntrack}; install conntrack (or set [paths] conntrack), or the connections stay pinned`);
+  }
   const first = config.uplinks.find((uplink) => uplink.name === config.defaultRoute[0]);
   for (const route of first ? facts.otherDefaultRoutes : []) {
     if (route.metric < routeMetric(1, first!)) {

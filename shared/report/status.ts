@@ -1,5 +1,5 @@
 /** Per-uplink status from what the probe read: pure, so it is tested without root. */
-import type { Config } from '../config.js';
+import { ruleMask, type Config } from '../config.js';
 import type { IpRule } from '../ip-rules.js';
 import type { LinkFact, RouteFact } from '../probe.js';
 import { hex } from '../uplink.js';
@@ -32,7 +32,7 @@ export function uplinkStatus(config: Config, facts: StatusFacts): UplinkStatus[]
     linkUp: facts.links.some((link) => link.name === uplink.name && link.up),
     rules: facts.rules.filter((rule) => rule.table === String(uplink.table)).length,
     tableRoute: facts.routes.some((route) => route.table === String(uplink.table) && route.dst === 'default'),
-    connections: facts.conntrackMarks ? facts.conntrackMarks.filter((mark) => (mark & config.markMask) === uplink.mark).length : null,
+    connections: facts.conntrackMarks ? facts.conntrackMarks.filter((mark) => (mark & ruleMask(config)) === uplink.mark).length : null,
   }));
 }
 

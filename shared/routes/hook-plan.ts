@@ -4,7 +4,7 @@
  * older version left there, so the plan needs no read of the current rules: ip-up runs one
  * process, under the lock (measured: each extra process costs a hook about 2 ms, 7% of its time).
  */
-import type { Config } from '../config.js';
+import { ruleMask, type Config } from '../config.js';
 import type { PppLink } from '../ppp-input.js';
 import { hex, type Uplink } from '../uplink.js';
 import { FLUSH_ALL_LINE, flushDeviceLine, installLines } from './route-lines.js';
@@ -24,8 +24,8 @@ export interface HookPlan {
   sysctls: SysctlWrite[];
 }
 
-export function ruleLine(uplink: Uplink, mask: number): string {
-  return `fwmark ${hex(uplink.mark)}/${hex(mask)} table ${uplink.table} priority ${uplink.priority}`;
+export function ruleLine(uplink: Uplink, config: Config): string {
+  return `fwmark ${hex(uplink.mark)}/${hex(ruleMask(config))} table ${uplink.table} priority ${uplink.priority}`;
 }
 
 export function nextHop(link: PppLink): string {
@@ -34,7 +34,7 @@ export function nextHop(link: PppLink): string {
 
 export function planUplinkUp(config: Config, uplink: Uplink, link: PppLink, routes?: UplinkRoutes): HookPlan {
   return {
-    batch: [`route replace default ${nextHop(link)} table ${uplink.table}`, `rule flush table ${uplink.table}`, `rule add ${ruleLine(uplink, config.markMask)}`],
+    batch: [`route replace default ${nextHop(link)} table ${uplink.table}`, `rule flush table ${uplink.table}`, `rule add ${ruleLine(uplink, config)}`],
     routes: routes ? installLines(routes) : [],
     sysctls: config.rpFilter === 'loose' ? [{ key: `net/ipv4/conf/${link.iface}/rp_filter`, value: '2' }] : [],
   };

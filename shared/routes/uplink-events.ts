@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { SystemError } from '../errors.js';
+import { failback } from '../failback/run.js';
 import type { Log } from '../log.js';
 import { execLocked, withLock } from '../lock.js';
 import type { PppLink } from '../ppp-input.js';
@@ -81,7 +82,9 @@ export function uplinkUp(config: Config, link: PppLink, log: Log): void {
   const plan = planUplinkUp(config, uplink, link, routes);
   applyHookPlan(config, plan);
   const prefixes = routes ? `; ${plan.routes.length} prefix routes` : '';
-  log.info(`${uplink.name} up: table ${uplink.table} default ${nextHop(link)}; rule ${ruleLine(uplink, config.markMask)}${prefixes}`);
+  log.info(`${uplink.name} up: table ${uplink.table} default ${nextHop(link)}; rule ${ruleLine(uplink, config)}${prefixes}`);
+  // Only now, with its rule and routes in place: flows restarted earlier would form on the old uplink again.
+  if (uplink.failback === 'move') failback(config, uplink, log, false);
 }
 
 export function uplinkDown(config: Config, link: PppLink, log: Log): void {

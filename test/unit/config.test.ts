@@ -74,9 +74,9 @@ masquerade = yes
 
   it('derives from the bases and applies per-uplink overrides', () => {
     expect(config.uplinks).toEqual([
-      { name: 'ppp0', unit: 0, position: 0, mark: 0x10, table: 200, priority: 500, masquerade: false, distance: 1, routes: [], routesFile: undefined },
-      { name: 'ppp1', unit: 1, position: 1, mark: 0x20, table: 201, priority: 501, masquerade: false, distance: 1, routes: [], routesFile: undefined },
-      { name: 'dsl-b', unit: 7, position: 2, mark: 0x30, table: 50, priority: 400, masquerade: true, distance: 1, routes: [], routesFile: undefined },
+      { name: 'ppp0', unit: 0, position: 0, mark: 0x10, table: 200, priority: 500, masquerade: false, distance: 1, routes: [], routesFile: undefined, failback: 'keep' },
+      { name: 'ppp1', unit: 1, position: 1, mark: 0x20, table: 201, priority: 501, masquerade: false, distance: 1, routes: [], routesFile: undefined, failback: 'keep' },
+      { name: 'dsl-b', unit: 7, position: 2, mark: 0x30, table: 50, priority: 400, masquerade: true, distance: 1, routes: [], routesFile: undefined, failback: 'keep' },
     ]);
   });
 
@@ -168,7 +168,7 @@ distance = 5
 
   it('keeps each uplink its lists and distance, and its place in names', () => {
     expect(config.uplinks[1]).toMatchObject({ position: 1, distance: 5, routes: ['196.21.0.0/19', '10.20.0.0/16'], routesFile: '/etc/pin-hooks/ppp1.routes' });
-    expect(config.uplinks[2]).toMatchObject({ position: 2, distance: 1, routes: [], routesFile: undefined });
+    expect(config.uplinks[2]).toMatchObject({ position: 2, distance: 1, routes: [], routesFile: undefined, failback: 'keep' });
     expect(config).toMatchObject({ defaultRoute: ['ppp1', 'ppp0'], zebraFile: '/etc/quagga/zebra.conf' });
   });
 

@@ -39,8 +39,9 @@ export function chainRules(config: Config): Map<string, string[]> {
   const skipLan = config.lanNetworks.map((network) => `-d ${network} -j RETURN`);
   // Only a connection's first packet is marked, and never one that already carries our mark.
   const onlyUnmarkedNew = ['-m conntrack ! --ctstate NEW -j RETURN', `-m connmark ! --mark 0x0/${mask} -j RETURN`];
-  const markBy = (direction: '-i' | '-o') =>
-    config.uplinks.map((uplink) => `${direction} ${uplink.name} -j CONNMARK --set-xmark ${hex(uplink.mark)}/${mask}`);
+  // Outgoing connections carry the direction bit too (when failback uses it): only those move back.
+  const markBy = (direction: '-i' | '-o', bit: number) =>
+    config.uplinks.map((uplink) => `${direction} ${uplink.name} -j CONNMARK --set-xmark ${hex(uplink.mark | bit)}/${mask}`);
 
   // Connections born on an uplink are marked in PREROUTING, before the LAN skip: that serves
   // the router's own services and DNAT or routed LAN hosts alike, with one rule per uplink.
@@ -48,9 +49,9 @@ export function chainRules(config: Config): Map<string, string[]> {
 
   return new Map([
     ['mangle/PIN-PREROUTING', [markArrivals, ...skipLan, ...config.lanInterfaces.map((iface) => `-i ${iface} ${restore}`)]],
-    ['mangle/PIN-MARK-IN', markBy('-i')],
+    ['mangle/PIN-MARK-IN', markBy('-i', 0)],
     ['mangle/PIN-OUTPUT', [...skipLan, restore]],
-    ['mangle/PIN-POSTROUTING', [...onlyUnmarkedNew, ...markBy('-o')]],
+    ['mangle/PIN-POSTROUTING', [...onlyUnmarkedNew, ...markBy('-o', config.outboundBit)]],
     ['nat/PIN-POSTROUTING', config.uplinks.filter((uplink) => uplink.masquerade).map((uplink) => `-o ${uplink.name} -j MASQUERADE`)],
   ]);
 }

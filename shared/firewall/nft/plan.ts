@@ -26,8 +26,10 @@ const quoted = (names: readonly string[]) => `{ ${names.map((name) => `"${name}"
 const connmarkChain = (mark: number) => `connmark_${hex(mark)}`;
 const restoreChain = (mark: number) => `restore_${hex(mark)}`;
 
-function byInterface(name: string, uplinks: readonly Uplink[]): string[] {
-  return [`\tmap ${name} {`, '\t\ttype ifname : verdict', `\t\telements = { ${uplinks.map((uplink) => `"${uplink.name}" : jump ${connmarkChain(uplink.mark)}`).join(', ')} }`, '\t}'];
+/** `bit` is the direction bit that outgoing connections carry when failback uses it. */
+function byInterface(name: string, uplinks: readonly Uplink[], bit: number): string[] {
+  const elements = uplinks.map((uplink) => `"${uplink.name}" : jump ${connmarkChain(uplink.mark | bit)}`);
+  return [`\tmap ${name} {`, '\t\ttype ifname : verdict', `\t\telements = { ${elements.join(', ')} }`, '\t}'];
 }
 
 function baseChain(name: string, hook: string, rules: readonly string[]): string[] {
@@ -48,12 +50,13 @@ export function planTable(config: Config): string {
   const unmarkedNew = `ct state new ${ours} == 0x0`;
   // A connection without our mark restores none: our bits of the packet mark are cleared, as
   // CONNMARK --restore-mark does.
-  const values = [0, ...config.uplinks.map((uplink) => uplink.mark)];
+  const marks = [...new Set(config.uplinks.flatMap((uplink) => [uplink.mark, (uplink.mark | config.outboundBit) >>> 0]))];
+  const values = [0, ...marks];
   const masquerading = config.uplinks.filter((uplink) => uplink.masquerade).map((uplink) => uplink.name);
   const lines = [
     `table ${TABLE} {`,
-    ...byInterface('arrivals', config.uplinks),
-    ...byInterface('departures', config.uplinks),
+    ...byInterface('arrivals', config.uplinks, 0),
+    ...byInterface('departures', config.uplinks, config.outboundBit),
     '\tmap restore {',
     '\t\ttype mark : verdict',
     `\t\telements = { ${values.map((value) => `${hex(value)} : jump ${restoreChain(value)}`).join(', ')} }`,
@@ -64,7 +67,7 @@ export function planTable(config: Config): string {
     ...baseChain('output', `type route hook output priority ${MANGLE}`, [lan, `${ours} vmap @restore`]),
     ...baseChain('postrouting', `type filter hook postrouting priority ${MANGLE}`, [`${unmarkedNew} oifname vmap @departures`]),
     ...(masquerading.length > 0 ? baseChain('nat_out', `type nat hook postrouting priority ${SRCNAT}`, [`oifname ${quoted(masquerading)} masquerade`]) : []),
-    ...config.uplinks.flatMap((uplink) => valueChain(connmarkChain(uplink.mark), `ct mark set ct mark and ${keep} or ${hex(uplink.mark)}`)),
+    ...marks.flatMap((mark) => valueChain(connmarkChain(mark), `ct mark set ct mark and ${keep} or ${hex(mark)}`)),
     ...values.flatMap((value) => valueChain(restoreChain(value), value === 0 ? `meta mark set meta mark and ${keep}` : `meta mark set meta mark and ${keep} or ${hex(value)}`)),
     '}',
   ];
