@@ -266,7 +266,7 @@ EOF
 @test "usage errors are one line with a hint and exit 2" {
   run "$LAB_BIN" firewall frobnicate
   assert_failure 2
-  assert_output 'pin-hooks: pin-firewall: unknown command "frobnicate"; commands: init, flush, show, status, routes, check (see --help)'
+  assert_output 'pin-hooks: pin-firewall: unknown command "frobnicate"; commands: init, flush, show, status, routes, failback, check (see --help)'
   run "$LAB_BIN" firewall status --xml
   assert_failure 2
   run "$LAB_BIN" firewall init --help
