@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { $, fs, path } from 'zx';
 import { bundle, seaBinary } from '../build.mjs';
 import { ensureAptPackages } from '../scripts/deps.mjs';
+import { median, spread } from './stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -17,18 +18,6 @@ const HELLO = path.join(dist, 'bench-hello');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 $.verbose = false;
 
-/** The value below which `share` of the samples lie, interpolated between neighbours. */
-function quantile(values, share) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * share;
-  const low = Math.floor(at);
-  return sorted[low] + (sorted[Math.min(low + 1, sorted.length - 1)] - sorted[low]) * (at - low);
-}
-
-const median = (values) => quantile(values, 0.5);
-
-/** The middle half of the samples, to show how much the machine wavered. */
-const spread = (values) => [quantile(values, 0.25), quantile(values, 0.75)];
 
 /** Wall time of one run in ms, and its peak RSS in MB (GNU time's %M). */
 function timed(command, args, env = {}) {

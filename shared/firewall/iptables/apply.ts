@@ -2,7 +2,7 @@
 import type { Config } from '../../config.js';
 import type { Log } from '../../log.js';
 import { parseIptablesSave, type IptablesState } from './state.js';
-import { execLocked, runLocked, withLock } from '../../lock.js';
+import { execLocked, withLock } from '../../lock.js';
 import { planDropTable } from '../nft/plan.js';
 import { committedTables, planInit, planRemoval, planRevert, tablesEmptyAfterRemoval, withoutOurChains, type Table } from './plan.js';
 import { isExecutable } from '../../probe.js';
@@ -59,8 +59,9 @@ export function initFirewall(config: Config, log: Log): void {
   const first = execLocked(config.paths, config.paths.iptablesRestore, RESTORE, fresh);
   if (first.code !== 0) initFromState(config, committedTables(fresh, first.stderr));
   log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')}) in iptables chains PIN-*`);
-  // A switch from the nft backend: its table would mark every connection a second time.
-  if (isExecutable(config.paths.nft)) runLocked(config.paths, config.paths.nft, ['-f', '-'], planDropTable());
+  // A switch from the nft backend: its table would mark every connection a second time. Dropping
+  // it is idempotent and touches nothing the lock guards (hooks never touch the firewall).
+  if (isExecutable(config.paths.nft)) runTool(config.paths.nft, ['-f', '-'], planDropTable());
 }
 
 /** Our chains and the jumps to them taken out, and the tables init made if empty again; false when there were none. */
