@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     log.error(`internal error: ${(error as Error).message ?? error}; please report it`);
     return ExitCode.internal;
   } finally {
-    if (syslog.enabled) await log.flushToSyslog({ ...SYSLOG_TARGETS, logger: syslog.logger });
+    await log.finish(syslog.enabled ? { ...SYSLOG_TARGETS, logger: syslog.logger } : undefined);
   }
 }
 

@@ -1,5 +1,6 @@
 /** Finds, checks and reads the config file; only this file touches the disk for config. */
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { DEFAULT_CONFIG_PATH, defaultConfig, parseConfig, type Config } from './config.js';
 
@@ -25,6 +26,37 @@ export function unsafeConfigReason(stats: Pick<Stats, 'uid' | 'mode'>): string |
   return undefined;
 }
 
+/** Every directory above path, the file's own first, up to /. */
+function directoriesAbove(path: string): string[] {
+  const directories: string[] = [];
+  for (let directory = dirname(path); ; directory = dirname(directory)) {
+    directories.push(directory);
+    if (directory === dirname(directory)) return directories;
+  }
+}
+
+/**
+ * Refuses what sshd's StrictModes refuses: a directory above the file that is not root's, or that
+ * others may write without the sticky bit (/tmp's 1777 is fine), lets someone else replace the
+ * file. Both the path as named and the file a symlink leads to are checked.
+ */
+export function unsafeDirectoryReason(path: string, stat: (directory: string) => Pick<Stats, 'uid' | 'mode'> = statSync): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    real = resolve(path);
+  }
+  for (const directory of new Set([...directoriesAbove(resolve(path)), ...directoriesAbove(real)])) {
+    const { uid, mode } = stat(directory);
+    if (uid !== 0) return `is in ${directory}, owned by uid ${uid}, not root; run: chown root: ${directory}`;
+    if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+      return `is in ${directory}, which group or others may write (mode ${(mode & 0o7777).toString(8)}); run: chmod go-w ${directory}`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * A file the config names (a route list): held to the config's own rules, since the hooks act
  * on it as root. `key` says where it is named, e.g. "[uplink ppp1] routes_file".
@@ -37,8 +69,8 @@ export function readTrustedFile(path: string, key: string): string {
     throw new ConfigError(`cannot read the file ${key} names: ${(error as NodeJS.ErrnoException).code}; create it or fix ${key}`, path);
   }
   if (!stats.isFile()) throw new ConfigError(`${key} names something that is not a regular file`, path);
-  const unsafe = unsafeConfigReason(stats);
-  if (unsafe) throw new ConfigError(`refusing the file ${key} names, which ${unsafe.replace('FILE', path)}`, path);
+  const unsafe = unsafeConfigReason(stats)?.replace('FILE', path) ?? unsafeDirectoryReason(path);
+  if (unsafe) throw new ConfigError(`refusing the file ${key} names, which ${unsafe}`, path);
   return readFileSync(path, 'utf8');
 }
 
@@ -52,7 +84,7 @@ export function loadConfig(choice: ConfigChoice): Config {
     throw new ConfigError(`cannot read config: ${code ?? (error as Error).message}; check the path given by --config or PIN_HOOKS_CONFIG`, choice.path);
   }
   if (!stats.isFile()) throw new ConfigError('config is not a regular file', choice.path);
-  const unsafe = unsafeConfigReason(stats);
-  if (unsafe) throw new ConfigError(`refusing config that ${unsafe.replace('FILE', choice.path)}`, choice.path);
+  const unsafe = unsafeConfigReason(stats)?.replace('FILE', choice.path) ?? unsafeDirectoryReason(choice.path);
+  if (unsafe) throw new ConfigError(`refusing config that ${unsafe}`, choice.path);
   return parseConfig(readFileSync(choice.path, 'utf8'), choice.path);
 }

@@ -5,7 +5,7 @@
  * start); otherwise one logger(1) call sends them to /dev/log, each with its priority.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeSync } from 'node:fs';
+import { existsSync, fstatSync, writeSync } from 'node:fs';
 import { createConnection } from 'node:net';
 
 const DAEMON = 3 * 8;
@@ -52,12 +52,47 @@ function writeStderr(line: string): void {
   }
 }
 
+/**
+ * Under a systemd unit stderr is itself a journald stream (systemd.exec(5): JOURNAL_STREAM names
+ * its device and inode). Writing there and to syslog would put every line in the journal twice.
+ */
+export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!env.JOURNAL_STREAM) return false;
+  try {
+    const { dev, ino } = fstatSync(2, { bigint: true });
+    return env.JOURNAL_STREAM === `${dev}:${ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/** journald's stream socket, else one logger(1) call to /dev/log; true when either took the lines. */
+async function sendToSyslog(targets: SyslogTargets, entries: Entry[]): Promise<boolean> {
+  if (existsSync(targets.journal)) {
+    try {
+      await sendToJournal(targets.journal, entries);
+      return true;
+    } catch {
+      // fall back to /dev/log below
+    }
+  }
+  if (!existsSync(targets.devLog)) return false;
+  const logger = spawnSync(targets.logger, ['--prio-prefix', '--tag', TAG, '--socket', targets.devLog], {
+    input: entries.map(({ severity, line }) => `<${DAEMON + severity}>${line}\n`).join(''),
+    stdio: ['pipe', 'ignore', 'ignore'],
+    timeout: 2000,
+  });
+  return logger.status === 0;
+}
+
 export class Log {
   private readonly pending: Entry[] = [];
 
+  /** When stderr is the journal, lines wait for finish(): syslog gets them once, with our tag. */
   constructor(
     private readonly context: string,
     private readonly stderr: (line: string) => void = writeStderr,
+    private readonly holdStderr: boolean = stderrIsJournal(),
   ) {}
 
   info(message: string): void {
@@ -72,27 +107,20 @@ export class Log {
   private write(level: Level, message: string): void {
     for (const text of message.split('\n')) {
       const line = `${this.context}: ${text}`;
-      this.stderr(`${TAG}: ${line}\n`);
+      if (!this.holdStderr) this.stderr(`${TAG}: ${line}\n`);
       this.pending.push({ severity: SEVERITY[level], line });
     }
   }
 
-  /** Sends what was logged to syslog; a missing or broken syslog never fails the program. */
-  async flushToSyslog(targets: SyslogTargets): Promise<void> {
+  /**
+   * Sends what was logged to syslog (none when targets is undefined: [log] syslog = no); a missing
+   * or broken syslog never fails the program. Lines held from a journal stderr go there only if
+   * syslog did not take them.
+   */
+  async finish(targets: SyslogTargets | undefined): Promise<void> {
     const entries = this.pending.splice(0);
     if (entries.length === 0) return;
-    if (existsSync(targets.journal)) {
-      try {
-        return await sendToJournal(targets.journal, entries);
-      } catch {
-        // fall back to /dev/log below
-      }
-    }
-    if (!existsSync(targets.devLog)) return;
-    spawnSync(targets.logger, ['--prio-prefix', '--tag', TAG, '--socket', targets.devLog], {
-      input: entries.map(({ severity, line }) => `<${DAEMON + severity}>${line}\n`).join(''),
-      stdio: ['pipe', 'ignore', 'ignore'],
-      timeout: 2000,
-    });
+    const sent = targets !== undefined && (await sendToSyslog(targets, entries));
+    if (this.holdStderr && !sent) for (const { line } of entries) this.stderr(`${TAG}: ${line}\n`);
   }
 }

@@ -252,7 +252,13 @@ EOF
 }
 
 @test "the binary runs without Node: show needs neither root nor PATH" {
-  run /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/env -i PATH=/nonexistent "$LAB_BIN" firewall show
+  # A copy nobody can reach: the checkout may sit where only root can (/root is 0700).
+  local copy
+  copy=$(mktemp -d /tmp/pinh-$$-nobody.XXXXXX)
+  chmod 755 "$copy"
+  cp "$LAB_BIN" "$copy/pin-hooks"
+  run /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/env -i PATH=/nonexistent "$copy/pin-hooks" firewall show
+  rm -rf "$copy"
   assert_success
   assert_line --index 0 --regexp '^# config: (built-in defaults|/etc/pin-hooks/pin-hooks.conf)'
   # auto: nft is installed, and only root may ask the kernel whether it works

@@ -35,6 +35,10 @@ setup_file() {
   fi
   debootstrap --variant=minbase --unpack-tarball="$CACHE/bookworm-minbase.tar" bookworm "$ROOT" "$MIRROR" >/dev/null
   mount -t proc proc "$ROOT/proc"
+  # As in any chroot, nothing may start: install and upgrade run in the host's network namespace,
+  # where the postinst's invoke-rc.d start (the init script) would apply our rules.
+  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+  chmod 755 "$ROOT/usr/sbin/policy-rc.d"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
   mkdir -p "$ROOT/srv"
   cp -r "$REPO_ROOT/dist/apt" "$ROOT/srv/apt"
@@ -97,16 +101,21 @@ teardown_file() {
 }
 
 @test "the unit verifies and is ordered after, and follows, the distribution's firewall loaders" {
-  # systemd is not PID 1 where this runs, so `systemctl restart nftables` cannot be tried here:
-  # the unit is checked as systemd reads it instead.
+  # systemd is not PID 1 here: test/vm/systemd.bats runs the loaders; this checks the unit as read.
   run systemd-analyze verify --man=no --root="$ROOT" pin-firewall.service
   assert_success
   refute_output --partial pin-firewall
   local unit=$ROOT/lib/systemd/system/pin-firewall.service loader
   for loader in nftables.service netfilter-persistent.service ferm.service; do
     grep -qE "^After=.*\b$loader\b" "$unit" || fail "not After=$loader"
-    grep -qE "^PartOf=.*\b$loader\b" "$unit" || fail "not PartOf=$loader (restart)"
     grep -qE "^ReloadPropagatedFrom=.*\b$loader\b" "$unit" || fail "not ReloadPropagatedFrom=$loader (reload)"
+  done
+  # nftables' stop flushes everything: we stop and start with it. The others' stop keeps rules.
+  grep -qx 'PartOf=nftables.service' "$unit"
+  grep -qx 'WantedBy=multi-user.target nftables.service' "$unit"
+  [ -L "$ROOT/etc/systemd/system/nftables.service.wants/pin-firewall.service" ]
+  for loader in netfilter-persistent ferm; do
+    grep -qx 'ExecStartPost=-/bin/systemctl --no-block try-reload-or-restart pin-firewall.service' "$ROOT/lib/systemd/system/$loader.service.d/pin-hooks.conf"
   done
   grep -qx 'ExecStart=/usr/sbin/pin-firewall init' "$unit"
   grep -qx 'ExecStop=/usr/sbin/pin-firewall flush' "$unit"
@@ -123,11 +132,34 @@ teardown_file() {
   assert_output "syslog = no"
 }
 
-@test "remove takes the program and hooks away, and every uplink's rule, table and prefix route; it keeps the config" {
-  ip -n "$NETNS" rule add fwmark 0x200/0xff00 table 101 priority 10001
-  ip -n "$NETNS" route add default dev ppp1 table 101
+in_netns_root() { ip netns exec "$NETNS" chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+# Our firewall objects on either backend: nft's table inet pin_hooks, iptables' PIN-* chains.
+our_objects() { { in_netns_root nft list table inet pin_hooks 2>/dev/null; in_netns_root iptables-save 2>/dev/null | grep 'PIN-'; } | wc -l; }
+
+@test "the init script for systems without systemd applies and removes our rules" {
+  [ -x "$ROOT/etc/init.d/pin-firewall" ]
+  run grep -E '^# Should-Start: +nftables netfilter-persistent ferm$' "$ROOT/etc/init.d/pin-firewall"
+  assert_success
+  run in_netns_root /etc/init.d/pin-firewall start
+  assert_success
+  [ "$(our_objects)" -gt 0 ] || fail "start made no rules"
+  run in_netns_root /etc/init.d/pin-firewall stop
+  assert_success
+  run our_objects
+  assert_output 0
+}
+
+@test "remove without systemd running (a chroot) takes our firewall rules and every uplink's rule, table and prefix route; it keeps the config" {
+  # What boot and ppp1's ip-up made, in the test's own network namespace (ppp1 is up since above).
+  in_netns_root pin-firewall init
+  ip -n "$NETNS" addr add 198.51.100.10 peer 198.51.100.1/32 dev ppp1
+  in_netns_root env PPP_IFACE=ppp1 PPP_LOCAL=198.51.100.10 PPP_REMOTE=198.51.100.1 /etc/ppp/ip-up.d/pin-hooks
+  [ "$(our_objects)" -gt 0 ] || fail "init made no rules"
+  [ -n "$(ip -n "$NETNS" rule show table 101)" ] || fail "ip-up made no rule"
   run apt_in_root_netns remove pin-hooks
   assert_success
+  run our_objects
+  assert_output 0
   [ -z "$(ip -n "$NETNS" rule show table 101)" ] || fail "the rule of table 101 survived: $(ip -n "$NETNS" rule)"
   [ -z "$(ip -n "$NETNS" route show table 101)" ] || fail "table 101 survived"
   [ -z "$(ip -n "$NETNS" route show proto 112)" ] || fail "a prefix route survived: $(ip -n "$NETNS" route)"
@@ -146,7 +178,11 @@ teardown_file() {
   local path
   for path in /etc/pin-hooks /etc/iproute2/rt_tables.d/pin-hooks.conf /etc/iproute2/rt_protos.d/pin-hooks.conf /usr/libexec/pin-hooks /usr/sbin/pin-firewall \
     /etc/ppp/ip-up.d/pin-hooks /etc/ppp/ip-down.d/pin-hooks /lib/systemd/system/pin-firewall.service \
-    /etc/systemd/system/multi-user.target.wants/pin-firewall.service /usr/share/doc/pin-hooks; do
+    /etc/systemd/system/multi-user.target.wants/pin-firewall.service /etc/systemd/system/nftables.service.wants/pin-firewall.service \
+    /lib/systemd/system/netfilter-persistent.service.d/pin-hooks.conf /lib/systemd/system/ferm.service.d/pin-hooks.conf \
+    /etc/init.d/pin-firewall /usr/share/doc/pin-hooks; do
     [ ! -e "$ROOT$path" ] && [ ! -L "$ROOT$path" ] || fail "$path survived the purge"
   done
+  run find "$ROOT"/etc/rc?.d -name '*pin-firewall*'
+  assert_output ''
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../shared/config.js';
-import { chooseConfigPath, loadConfig, unsafeConfigReason } from '../../shared/config-file.js';
+import { chooseConfigPath, loadConfig, readTrustedFile, unsafeConfigReason, unsafeDirectoryReason } from '../../shared/config-file.js';
 import { ConfigError, ExitCode } from '../../shared/errors.js';
 
 function configError(text: string): ConfigError {
@@ -148,6 +148,43 @@ describe('the config file', () => {
     expect(config.uplinks.map((uplink) => uplink.name)).toEqual(['ppp3']);
     chmodSync(path, 0o666);
     expect(() => loadConfig({ path, explicit: true })).toThrow(/refusing config that is writable by group or others/);
+  });
+
+  it('is refused in a directory others may write without the sticky bit, as sshd StrictModes does', () => {
+    const open = join(dir, 'open');
+    mkdirSync(open);
+    const path = join(open, 'pin-hooks.conf');
+    writeFileSync(path, '[uplinks]\nnames = ppp3\n');
+    chmodSync(path, 0o644);
+    chmodSync(open, 0o777);
+    expect(() => loadConfig({ path, explicit: true })).toThrow(`${path}: refusing config that is in ${open}, which group or others may write (mode 777); run: chmod go-w ${open}`);
+    chmodSync(open, 0o1777);
+    expect(loadConfig({ path, explicit: true }).uplinks.map((uplink) => uplink.name)).toEqual(['ppp3']);
+    chmodSync(open, 0o755);
+    expect(loadConfig({ path, explicit: true }).uplinks.map((uplink) => uplink.name)).toEqual(['ppp3']);
+  });
+
+  it('is refused through a symlink into such a directory, and in a directory root does not own', () => {
+    const open = join(dir, 'open-target');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    writeFileSync(join(open, 'real.conf'), '[uplinks]\nnames = ppp3\n', { mode: 0o644 });
+    chmodSync(join(open, 'real.conf'), 0o644);
+    const link = join(dir, 'link.conf');
+    symlinkSync(join(open, 'real.conf'), link);
+    expect(() => loadConfig({ path: link, explicit: true })).toThrow(`refusing config that is in ${open}, which group or others may write`);
+    const owned = (directory: string) => ({ uid: directory === '/srv' ? 1000 : 0, mode: 0o40755 });
+    expect(unsafeDirectoryReason('/srv/pin/pin-hooks.conf', owned)).toBe('is in /srv, owned by uid 1000, not root; run: chown root: /srv');
+  });
+
+  it('holds the route list files the config names to the same rule', () => {
+    const open = join(dir, 'open-routes');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const list = join(open, 'ppp1.routes');
+    writeFileSync(list, '192.0.2.0/24\n');
+    chmodSync(list, 0o644);
+    expect(() => readTrustedFile(list, '[uplink ppp1] routes_file')).toThrow(`refusing the file [uplink ppp1] routes_file names, which is in ${open}, which group or others may write (mode 777); run: chmod go-w ${open}`);
   });
 });
 

@@ -34,7 +34,7 @@ result_of() { grep -a "^RESULT $1 " "$VM/results"; }
   assert_success
 }
 
-@test "dpkg installs the package in the VM, maintainer scripts included, and pin-firewall init applies" {
+@test "dpkg installs the package in the VM, maintainer scripts included, and the init script applies the rules" {
   run result_of install
   assert_output --partial "RESULT install ok"
   run result_of firewall-init
@@ -63,4 +63,16 @@ result_of() { grep -a "^RESULT $1 " "$VM/results"; }
 @test "20 restarts of ppp0 at once, ip-down racing the next ip-up, end with exactly one rule per uplink" {
   run result_of restart-race
   assert_output --partial "RESULT restart-race ok round 20"
+}
+
+@test "without systemd, the init script's stop removes our rules and start applies them again" {
+  run result_of init-script
+  assert_output --partial "RESULT init-script ok"
+}
+
+@test "without systemd, dpkg -r with links up leaves no firewall object, ip rule or table; dpkg -P no file" {
+  run result_of remove-nothing-left
+  assert_output --partial "RESULT remove-nothing-left ok"
+  run result_of purge-nothing-left
+  assert_output --partial "RESULT purge-nothing-left ok"
 }
