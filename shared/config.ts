@@ -71,6 +71,11 @@ export interface Config {
   syslog: boolean;
   /** Which firewall carries our marking and masquerading; auto: nft where it works, else iptables. */
   firewall: FirewallChoice;
+  /**
+   * Where the nft backend keeps a copy of its table for /etc/nftables.conf to include after its
+   * `flush ruleset`, so that a reload of nftables.service never leaves a moment without our rules.
+   */
+  nftFile: string;
   paths: Paths;
   /** Uplinks whose main-table default route we keep, most preferred first; empty: pppd's own. */
   defaultRoute: string[];
@@ -92,6 +97,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   rpFilter: 'loose',
   syslog: true,
   firewall: 'auto',
+  nftFile: '/var/lib/pin-hooks/pin-hooks.nft',
   paths: {
     ip: '/usr/sbin/ip',
     iptablesRestore: '/usr/sbin/iptables-restore',
@@ -184,6 +190,13 @@ function orNone<T, N>(parseValue: Parse<T>, none: N): Parse<T | N> {
 
 export type FirewallChoice = 'auto' | 'nft' | 'iptables';
 
+/** nftables.conf includes it by a glob (a missing plain path fails the admin's whole firewall), so it must end in .nft. */
+const nftFile: Parse<string> = (raw) => {
+  const path = absolutePath(raw);
+  if (!path.endsWith('.nft')) throw new Error(`"${raw}" does not end in .nft, which the include "DIR/*.nft" in /etc/nftables.conf needs`);
+  return path;
+};
+
 const firewallChoice: Parse<FirewallChoice> = (raw) => {
   const text = raw.trim();
   if (text === 'auto' || text === 'nft' || text === 'iptables') return text;
@@ -233,6 +246,7 @@ const SCHEMA: Record<string, Record<string, Apply>> = {
   },
   firewall: {
     backend: set(firewallChoice, (s, v) => (s.firewall = v)),
+    nft_file: set(nftFile, (s, v) => (s.nftFile = v)),
   },
   log: {
     syslog: set(flag, (s, v) => (s.syslog = v)),

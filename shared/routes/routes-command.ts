@@ -11,6 +11,8 @@ import { explainAddress, formatRoutesReport, routesReport } from './report.js';
 
 export const ROUTES_FLAGS = ['--json', '--apply'];
 
+const routeCount = (count: number) => `${count} route${count === 1 ? '' : 's'}`;
+
 export function routesCommand(config: Config, args: readonly string[], log: Log): string {
   const flags = args.filter((arg) => arg.startsWith('-'));
   const [address, ...extra] = args.filter((arg) => !arg.startsWith('-'));
@@ -19,7 +21,7 @@ export function routesCommand(config: Config, args: readonly string[], log: Log)
   if (flags.includes('--apply')) {
     if (address !== undefined || flags.includes('--json')) throw new UsageError('routes --apply takes nothing else; run pin-firewall routes afterwards to see the result');
     const changes = applyRouteLists(config, log);
-    return `${changes.added} routes added, ${changes.removed} removed\n`;
+    return `${routeCount(changes.added)} added, ${changes.removed} removed\n`;
   }
   const lists = loadRouteLists(config, config.uplinks);
   const up = new Set(readLinks(config).filter((link) => link.up).map((link) => link.name));

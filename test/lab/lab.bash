@@ -62,11 +62,11 @@ _lab_default_route() {
   [ "${LAB_DEFAULT_ROUTES:-yes}" = no ] || router ip route replace default dev "ppp$1" metric "$((10 * ($1 + 1)))"
 }
 
-# The router's config: the backend under test and the lines given, written to $LAB_TMP and named
-# by PIN_HOOKS_CONFIG, which Debian's /etc/ppp/ip-up passes on to the hooks (pppd itself would
-# clear it; the lab has no pppd).
+# The router's config: the backend under test (its copy for nftables.conf kept in $LAB_TMP, not
+# in the host's /var/lib) and the lines given, written to $LAB_TMP and named by PIN_HOOKS_CONFIG,
+# which Debian's /etc/ppp/ip-up passes on to the hooks (pppd itself would clear it; the lab has no pppd).
 lab_config() {
-  { printf '[firewall]\nbackend = %s\n' "$LAB_BACKEND"; printf '%s\n' "$@"; } >"$LAB_TMP/pin-hooks.conf"
+  { printf '[firewall]\nbackend = %s\nnft_file = %s\n' "$LAB_BACKEND" "$LAB_TMP/nft.d/pin-hooks.nft"; printf '%s\n' "$@"; } >"$LAB_TMP/pin-hooks.conf"
   export PIN_HOOKS_CONFIG=$LAB_TMP/pin-hooks.conf
 }
 

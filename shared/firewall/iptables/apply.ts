@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Log } from '../../log.js';
 import { parseIptablesSave, type IptablesState } from './state.js';
 import { execLocked, withLock } from '../../lock.js';
+import { removeIncludeFile } from '../nft/include-file.js';
 import { planDropTable } from '../nft/plan.js';
 import { committedTables, planInit, planRemoval, planRevert, tablesEmptyAfterRemoval, withoutOurChains, type Table } from './plan.js';
 import { isExecutable } from '../../probe.js';
@@ -62,6 +63,7 @@ export function initFirewall(config: Config, log: Log): void {
   // A switch from the nft backend: its table would mark every connection a second time. Dropping
   // it is idempotent and touches nothing the lock guards (hooks never touch the firewall).
   if (isExecutable(config.paths.nft)) runTool(config.paths.nft, ['-f', '-'], planDropTable());
+  if (removeIncludeFile(config.nftFile)) log.info(`removed ${config.nftFile}: nftables.service would load our nft table again`);
 }
 
 /** Our chains and the jumps to them taken out, and the tables init made if empty again; false when there were none. */

@@ -11,6 +11,7 @@ import type { Log } from '../../log.js';
 import { isExecutable } from '../../probe.js';
 import { toolFailure } from '../../runner.js';
 import { removeChains } from '../iptables/apply.js';
+import { removeIncludeFile, writeIncludeFile } from './include-file.js';
 import { TABLE, planInit, planRemoval } from './plan.js';
 
 const NFT_FILE = ['-f', '-'];
@@ -23,15 +24,18 @@ function iptablesMayHoldOurs(tables: string): boolean {
 }
 
 export function initNft(config: Config, log: Log): void {
-  const plan = planInit(config) + 'list tables\n';
+  const table = planInit(config);
+  const plan = table + 'list tables\n';
   const exit = execLocked(config.paths, config.paths.nft, NFT_FILE, plan);
   if (exit.code !== 0) throw toolFailure(config.paths.nft, NFT_FILE, exit, plan);
   log.info(`installed pinning for ${config.uplinks.map((uplink) => uplink.name).join(' ')} (LAN ${config.lanInterfaces.join(' ')}) in table ${TABLE}`);
+  writeIncludeFile(config.nftFile, table);
   if (iptablesMayHoldOurs(exit.stdout) && isExecutable(config.paths.iptablesSave)) removeChains(config, log);
 }
 
 /** A plain delete: nft says "No such file or directory" when there is nothing to remove. */
 export function flushNft(config: Config, log: Log): void {
+  if (removeIncludeFile(config.nftFile)) log.info(`removed ${config.nftFile}`);
   const plan = planRemoval();
   const exit = execLocked(config.paths, config.paths.nft, NFT_FILE, plan);
   if (exit.code === 0) return log.info(`removed table ${TABLE}`);

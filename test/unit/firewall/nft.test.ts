@@ -68,6 +68,12 @@ describe('choosing the backend', () => {
     expect(chooseFirewall(parseConfig('[paths]\nnft = /nonexistent/nft\n', 'x.conf'))).toMatchObject({ backend: { name: 'iptables' }, why: 'auto: /nonexistent/nft is not installed' });
   });
 
+  it('keeps the copy for nftables.conf where the config says, and only as a .nft file, which the include glob finds', () => {
+    expect(defaultConfig().nftFile).toBe('/var/lib/pin-hooks/pin-hooks.nft');
+    expect(parseConfig('[firewall]\nnft_file = /etc/nftables.d/pin-hooks.nft\n', 'x.conf').nftFile).toBe('/etc/nftables.d/pin-hooks.nft');
+    expect(() => parseConfig('[firewall]\nnft_file = /etc/pin-hooks.conf\n', 'x.conf')).toThrow('x.conf:2: nft_file: "/etc/pin-hooks.conf" does not end in .nft');
+  });
+
   it('refuses a backend it does not know', () => {
     expect(() => parseConfig('[firewall]\nbackend = pf\n', 'x.conf')).toThrow('x.conf:2: backend: "pf" is not auto, nft or iptables');
   });

@@ -1,0 +1,31 @@
+/**
+ * The copy of our table that /etc/nftables.conf may include after its `flush ruleset`: then
+ * nftables.service's start, restart and reload load our table in the same transaction that
+ * flushes everything, with no moment without our rules. Written whole (a new file renamed over
+ * the old) at every nft init, removed with our rules.
+ */
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SystemError } from '../../errors.js';
+
+export function writeIncludeFile(path: string, table: string): void {
+  const fresh = `${path}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    writeFileSync(fresh, `# Written by pin-firewall init; include it from /etc/nftables.conf after "flush ruleset".\n${table}`, { mode: 0o644 });
+    renameSync(fresh, path);
+  } catch (error) {
+    throw new SystemError(`our table is in place, but its copy for /etc/nftables.conf could not be written to ${path}: ${(error as NodeJS.ErrnoException).code ?? error}; fix [firewall] nft_file`);
+  }
+}
+
+/** true when there was one: a switch to iptables, or flush, must not leave nftables.service a table to load. */
+export function removeIncludeFile(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new SystemError(`cannot remove ${path}: ${(error as NodeJS.ErrnoException).code}; remove it by hand, or nftables.service will load our table again`);
+  }
+}
