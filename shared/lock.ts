@@ -8,7 +8,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { LockError, SystemError } from './errors.js';
-import { execTool, toolFailure, type Exit } from './runner.js';
+import { execTool, type Exit } from './runner.js';
 
 const WAIT_SECONDS = 30;
 const TIMED_OUT = 75;
@@ -30,12 +30,6 @@ export function execLocked(paths: LockPaths, tool: string, args: readonly string
   const exit = execTool(paths.flock, [...flockArgs, paths.lock, tool, ...args], input);
   if (exit.code === TIMED_OUT) throw timedOut(paths);
   return exit;
-}
-
-/** Runs one tool while holding the lock; a failure becomes a SystemError naming the tool. */
-export function runLocked(paths: LockPaths, tool: string, args: readonly string[], input: string): void {
-  const exit = execLocked(paths, tool, args, input);
-  if (exit.code !== 0) throw toolFailure(tool, args, exit, input);
 }
 
 /** Runs `work` holding the lock, which goes when the descriptor is closed (or we die). */
