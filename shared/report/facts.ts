@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { isExecutable, readConntrackMarks, readLinks, readNetworkd, readRoutes, readRules, readSysctl } from '../probe.js';
 import { readOtherDefaultRoutes } from '../routes/kernel.js';
-import { NOTHING_CHANGED } from '../routes/list-errors.js';
+import { ListError } from '../routes/list-errors.js';
 import { loadRouteLists } from '../routes/load.js';
 import type { CheckFacts } from './check.js';
 import type { StatusFacts } from './status.js';
@@ -32,14 +32,15 @@ function configOrDefaults(load: () => Config): { config: Config; configProblem: 
   }
 }
 
-/** The lists as ip-up would read them; their bad lines, without the closing "nothing was changed". */
+/** The lists as ip-up would read them: each bad line, or why a list could not be read. */
 function routeListProblems(config: Config): string[] {
   try {
     loadRouteLists(config, config.uplinks);
     return [];
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return error.message.split('\n').filter((line) => !line.startsWith(NOTHING_CHANGED));
+    if (error instanceof ListError) return [...error.badLines];
+    if (error instanceof ConfigError) return [error.message];
+    throw error;
   }
 }
 

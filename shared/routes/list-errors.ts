@@ -4,12 +4,15 @@ import { ConfigError } from '../errors.js';
 /** Enough to fix a typo or see a pattern; a list that is wrong throughout says how much more. */
 const SHOWN = 20;
 
-/** The closing line of a refusal; check, which changes nothing anyway, leaves it out. */
-export const NOTHING_CHANGED = 'nothing was changed';
+/** The refusal keeps its bad lines apart, so check can report each one as a problem of its own. */
+export class ListError extends ConfigError {
+  constructor(readonly badLines: readonly string[]) {
+    super([...badLines, `nothing was changed; fix the line${badLines.length === 1 ? '' : 's'} above and run it again`].join('\n'));
+  }
+}
 
-export function listError(problems: readonly string[]): ConfigError {
+export function listError(problems: readonly string[]): ListError {
   const shown = problems.slice(0, SHOWN);
   if (problems.length > SHOWN) shown.push(`... and ${problems.length - SHOWN} more bad lines`);
-  shown.push(`${NOTHING_CHANGED}; fix the line${problems.length === 1 ? '' : 's'} above and run it again`);
-  return new ConfigError(shown.join('\n'));
+  return new ListError(shown);
 }
