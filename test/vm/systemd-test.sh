@@ -219,13 +219,15 @@ conversation() {
     echo two >&3; read -t 5 -r b <&3; echo \"\$b\" >/tmp/$1.second" &
   CLIENT_PID=$!
 }
-# link_restart_case NAME: ppp0's pppd comes up while the connection is open; ANSWER is what
-# the server echoed before and after, "one-two" when the connection survived.
+# link_restart_case NAME [COMMAND...]: ppp0's pppd comes up while the connection is open, then
+# COMMAND runs; ANSWER is what the server echoed before and after, "one-two" when the connection
+# survived.
 link_restart_case() {
   conversation "$1"
   wait_until 20 grep -qx one "/tmp/$1.first"
   start_link 0 192.0.2.10 192.0.2.1 defaultroute replacedefaultroute
   wait_until 60 eval 'up 0 && default_via ppp0'
+  "${@:2}"
   touch "/tmp/$1.go"
   wait "$CLIENT_PID"
   ANSWER="$(cat "/tmp/$1.first" 2>/dev/null)-$(cat "/tmp/$1.second" 2>/dev/null)"
@@ -233,12 +235,58 @@ link_restart_case() {
 link_restart_case pinned
 if [ "$ANSWER" = one-two ] && up 0; then result traffic-link-restart ok "the connection opened over ppp1 answers after ppp0's pppd is back"; else result traffic-link-restart FAIL "answer '$ANSWER', $(ip rule | tr '\n' ' ')"; fi
 up 0 || journalctl -b -q --no-pager -t pppd -t pin-hooks | tail -8 | sed 's/^/DIAG /'
+ppp0_down() {
+  kill "$LINK0"
+  wait "$LINK0"
+  ip route replace default dev ppp1
+}
+
+# README's "No gap at all": /etc/nftables.conf includes our table's copy after `flush ruleset`,
+# and `systemctl reload nftables` runs under a connection pinned to ppp1; the client sends again
+# as soon as systemctl returns. Without our table that packet leaves by ppp0 and the ISP drops
+# it, so TCP has to resend it: the twin without the include shows the gap and the resent segments.
+nftables_conf() { # nftables_conf with-include|without-include
+  {
+    echo 'flush ruleset'
+    [ "$1" = with-include ] && echo 'include "/var/lib/pin-hooks/*.nft"'
+    printf 'table inet canary {\n\tchain input { type filter hook input priority 0; }\n}\n'
+  } >/etc/nftables.conf
+}
+# TCP segments the LAN host has resent (its namespace's own counter).
+resent() { ip netns exec lan awk '$1 == "Tcp:" && !column {for (i = 2; i <= NF; i++) if ($i == "RetransSegs") column = i; next} $1 == "Tcp:" {print $column}' /proc/net/snmp; }
+reload_nftables() {
+  poll_start
+  local t
+  t=$(now)
+  RESENT=$(resent)
+  systemctl reload nftables.service
+  touch "/tmp/$CASE.go"
+  RELOADED="systemctl took $(ms_since "$t") ms, $(our_objects) of $(cat "$state/full") objects of ours at its return"
+}
+cp /etc/nftables.conf /tmp/nftables.conf.canary
+for include in with-include without-include; do
+  nftables_conf "$include"
+  ppp0_down
+  CASE=reload-$include
+  link_restart_case "$CASE" reload_nftables
+  wait_until 30 pinned
+  gap=$(poll_gap)
+  resent=$(($(resent) - RESENT))
+  detail="answer '$ANSWER', $resent segments resent; $RELOADED; our masquerade missing $gap"
+  case $include:$ANSWER:$gap in
+  with-include:one-two:"0 ms"*) [ "$resent" = 0 ] && result nftables-reload-include ok "$detail" || result nftables-reload-include FAIL "$detail" ;;
+  with-include:*) result nftables-reload-include FAIL "$detail" ;;
+  without-include:*:"0 ms"*) result nftables-reload-without-include FAIL "the lab does not show the gap: $detail" ;;
+  without-include:*) [ "$resent" -gt 0 ] && result nftables-reload-without-include ok "$detail" || result nftables-reload-without-include FAIL "nothing resent: $detail" ;;
+  esac
+done
+cp /tmp/nftables.conf.canary /etc/nftables.conf
+systemctl reload nftables.service
+wait_until 30 pinned
 # Its twin without pinning: our rules flushed, a plain MASQUERADE in their place, same steps.
 systemctl stop pin-firewall.service
 iptables -t nat -A POSTROUTING -o ppp+ -j MASQUERADE
-kill "$LINK0"
-wait "$LINK0"
-ip route replace default dev ppp1
+ppp0_down
 link_restart_case unpinned
 if [ "$ANSWER" = one- ]; then result traffic-link-restart-without ok "answered over ppp1, broken once ppp0 is back, as expected"; else result traffic-link-restart-without FAIL "answer '$ANSWER': the lab does not show the failure"; fi
 iptables -t nat -D POSTROUTING -o ppp+ -j MASQUERADE

@@ -134,6 +134,10 @@ assert_results() {
   assert_results traffic-link-restart traffic-link-restart-without
 }
 
+@test "with our copy included after flush ruleset, systemctl reload nftables leaves no gap and a pinned connection loses nothing (without it, a gap and resent segments)" {
+  assert_results nftables-reload-include nftables-reload-without-include
+}
+
 @test "remove with links up takes our rules, ip rules and tables; the loaders still work; purge leaves nothing" {
   assert_results remove remove-firewall remove-ip-rules remove-loaders-still-work purge purge-nothing-left
 }
