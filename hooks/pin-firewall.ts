@@ -1,7 +1,7 @@
 import { takeConfigOption } from '../shared/cli.js';
 import type { Config } from '../shared/config.js';
 import { ExitCode, UsageError } from '../shared/errors.js';
-import { chooseFirewall } from '../shared/firewall/choose.js';
+import { chooseFirewall, type ChosenFirewall } from '../shared/firewall/choose.js';
 import { findNotes, findProblems, formatFindings } from '../shared/report/check.js';
 import { readCheckFacts, readStatusFacts } from '../shared/report/facts.js';
 import { showPlans } from '../shared/report/show.js';
@@ -60,26 +60,23 @@ const OPERANDS = new Set(['routes', 'failback']);
 
 type Command = (context: Context, config: () => Config, flags: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  init: async (context, config) => {
+/** A command on the firewall: the config loaded, and the backend chosen for it (which may probe nft); failures throw. */
+const onFirewall =
+  (run: (context: Context, config: Config, chosen: ChosenFirewall, flags: string[]) => void): Command =>
+  async (context, config, flags) => {
     const loaded = config();
-    return chooseFirewall(loaded).backend.init(loaded, context.log), 0;
-  },
-  flush: async (context, config) => {
-    const loaded = config();
-    return chooseFirewall(loaded).backend.flush(loaded, context.log), 0;
-  },
-  show: async (context, config) => {
-    const loaded = config();
-    return context.stdout(showPlans(loaded, chooseFirewall(loaded))), 0;
-  },
-  status: async (context, config, flags) => {
-    const loaded = config();
-    const rows = uplinkStatus(loaded, readStatusFacts(loaded));
-    const { backend, why } = chooseFirewall(loaded);
-    context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : `firewall: ${backend.name} (${why})\n${formatStatus(rows)}`);
+    run(context, loaded, chooseFirewall(loaded), flags);
     return 0;
-  },
+  };
+
+const COMMANDS: Record<string, Command> = {
+  init: onFirewall((context, config, { backend }) => backend.init(config, context.log)),
+  flush: onFirewall((context, config, { backend }) => backend.flush(config, context.log)),
+  show: onFirewall((context, config, chosen) => context.stdout(showPlans(config, chosen))),
+  status: onFirewall((context, config, { backend, why }, flags) => {
+    const rows = uplinkStatus(config, readStatusFacts(config));
+    context.stdout(flags.includes('--json') ? JSON.stringify(rows, null, 2) + '\n' : `firewall: ${backend.name} (${why})\n${formatStatus(rows)}`);
+  }),
   routes: async (context, config, args) => (context.stdout(routesCommand(config(), args, context.log)), 0),
   failback: async (context, config, args) => (context.stdout(failbackCommand(config(), args, context.log)), 0),
   check: async (context, config) => {

@@ -27,6 +27,11 @@ function missingTools(config: Config, facts: CheckFacts): ToolPath[] {
   return toolPaths(config.paths).filter((tool) => !facts.executable(tool.path));
 }
 
+/** The uplinks with failback = move: for them conntrack is required, not optional. */
+function movers(config: Config): string[] {
+  return config.uplinks.filter((uplink) => uplink.failback === 'move').map((uplink) => uplink.name);
+}
+
 function isOurRule(config: Config, rule: IpRule): boolean {
   return config.uplinks.some((uplink) => rule.table === String(uplink.table) && rule.priority === uplink.priority);
 }
@@ -78,9 +83,9 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
   }
 
   problems.push(...facts.routeListProblems.map((problem) => `route list: ${problem}`));
-  const movers = config.uplinks.filter((uplink) => uplink.failback === 'move').map((uplink) => uplink.name);
-  if (movers.length > 0 && !facts.executable(config.paths.conntrack)) {
-    problems.push(`failback = move on ${movers.join(' ')} needs conntrack ${config.paths.conntrack}; install conntrack (or set [paths] conntrack), or the connections stay pinned`);
+  const moving = movers(config);
+  if (moving.length > 0 && !facts.executable(config.paths.conntrack)) {
+    problems.push(`failback = move on ${moving.join(' ')} needs conntrack ${config.paths.conntrack}; install conntrack (or set [paths] conntrack), or the connections stay pinned`);
   }
   const first = config.uplinks.find((uplink) => uplink.name === config.defaultRoute[0]);
   for (const route of first ? facts.otherDefaultRoutes : []) {
@@ -102,8 +107,9 @@ export function findProblems(config: Config, facts: CheckFacts): string[] {
  * work, so check must not fail there, yet the admin learns why status shows n/a or syslog is quiet.
  */
 export function findNotes(config: Config, facts: CheckFacts): string[] {
+  const required = movers(config).length > 0 ? config.paths.conntrack : undefined;
   return missingTools(config, facts).flatMap(({ key, path, without }) =>
-    without === undefined ? [] : [`${key} ${path} is missing or not executable, so ${without}; install it or set [paths] ${key} if that matters`],
+    without === undefined || path === required ? [] : [`${key} ${path} is missing or not executable, so ${without}; install it or set [paths] ${key} if that matters`],
   );
 }
 

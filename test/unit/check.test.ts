@@ -65,6 +65,13 @@ describe('check', () => {
     expect(findNotes(config, healthy())).toEqual([]);
   });
 
+  it('reports a missing conntrack once, as a problem, when an uplink has failback = move', () => {
+    const moving = parseConfig('[uplinks]\nnames = ppp0 ppp1\n[uplink ppp0]\nfailback = move\n', 'x.conf');
+    const facts = healthy({ executable: (path) => path !== '/usr/sbin/conntrack' });
+    expect(findProblems(moving, facts)).toEqual([expect.stringMatching(/^failback = move on ppp0 needs conntrack \/usr\/sbin\/conntrack; install conntrack/)]);
+    expect(findNotes(moving, facts)).toEqual([]);
+  });
+
   it('prints the problems or the all-clear, then the notes', () => {
     expect(formatFindings([], ['nft is missing'])).toBe('ok: no problems found\nnote: nft is missing\n');
     expect(formatFindings(['ip_forward is off'], [])).toBe('problem: ip_forward is off\n');

@@ -33,6 +33,29 @@ none_ours() { [ "$(our_objects)" = 0 ]; }
 active() { systemctl -q is-active pin-firewall.service; }
 pinned() { active && all_ours; }
 rules_of() { ip -N rule show | grep -c "lookup $1\$"; }
+# A poller samples our nat chain; poll_gap says how long it was missing.
+poll_start() {
+  rm -f /tmp/poll.stop
+  (for _ in $(seq 3000); do
+    [ -e /tmp/poll.stop ] && break
+    if our_masquerade; then echo "1 $(now)"; else echo "0 $(now)"; fi
+  done >/tmp/poll.out) &
+  POLL_PID=$!
+}
+# The time our chain was missing: from the first sample without it to the next one with it.
+poll_gap() {
+  touch /tmp/poll.stop
+  wait "$POLL_PID"
+  awk 'NR == 1 {first = $2} {last = $2} $1 == 0 && !gone {gone = $2} $1 == 1 && gone && !back {back = $2}
+    END {
+      gap = !gone ? "0 ms" : !back ? "not back" : int((back - gone) / 1000000) " ms"
+      every = (NR > 1) ? int((last - first) / (NR - 1) / 1000000) : 0
+      print gap " (sampled every " every " ms)"
+    }' /tmp/poll.out
+}
+# The unit's journal from here on (journal_since CURSOR), and the cursor to pass.
+journal_cursor() { journalctl -q -n 1 --show-cursor | sed -n 's/^-- cursor: //p'; }
+journal_since() { journalctl -q -o cat -u pin-firewall.service --after-cursor="$1"; }
 
 if [ ! -e "$state/phase" ]; then
   started=$(now)
@@ -46,9 +69,30 @@ if [ ! -e "$state/phase" ]; then
   if apt-get update >/tmp/apt.log 2>&1 && ! grep -q 'NO_PUBKEY\|not signed' /tmp/apt.log; then result apt-wrong-key FAIL "update passed with the wrong key"; else result apt-wrong-key ok "$(grep -o 'NO_PUBKEY [0-9A-F]*' /tmp/apt.log | head -1)"; fi
   echo "deb [signed-by=/usr/share/keyrings/pin-hooks-archive-keyring.gpg] file:/srv/apt ./" >/etc/apt/sources.list.d/pin-hooks.list
   check apt-update "signed-by our key" sh -c 'apt-get update 2>&1 | tee /tmp/apt.log && ! grep -q "^[WE]:" /tmp/apt.log'
+  # The previous build first, then the upgrade to this one, which must re-apply our rules
+  # without a moment when they are missing (no stop, so no flush).
+  previous=$(apt-cache madison pin-hooks | awk '{print $3}' | tail -1)
+  check apt-install-previous "$previous" env DEBIAN_FRONTEND=noninteractive apt-get install -y "pin-hooks=$previous"
+  check unit-active-previous "" active
+  cursor=$(journal_cursor)
+  poll_start
   t=$(now)
-  check apt-install "" env DEBIAN_FRONTEND=noninteractive apt-get install -y pin-hooks
+  check apt-install "upgrade to $(apt-cache madison pin-hooks | awk '{print $3}' | head -1)" env DEBIAN_FRONTEND=noninteractive apt-get install -y pin-hooks
   result install-time ok "$(ms_since "$t") ms"
+  gap=$(poll_gap)
+  wait_until 10 eval 'journal_since "$cursor" | grep -q "installed pinning"'
+  upgrade_log=$(journal_since "$cursor" | sed 's/^pin-hooks: //' | tr '\n' ';')
+  if [ "$gap" != "${gap#0 ms}" ] && [[ $upgrade_log == *"installed pinning"* ]] && [[ $upgrade_log != *removed* ]]; then
+    result upgrade-no-gap ok "re-applied, never flushed: $upgrade_log our masquerade missing $gap"
+  else
+    result upgrade-no-gap FAIL "the unit logged: $upgrade_log our masquerade missing $gap"
+  fi
+  # Its twin: the restart the upgrade did before (its stop flushes our rules).
+  cursor=$(journal_cursor)
+  systemctl restart pin-firewall.service
+  wait_until 10 eval 'journal_since "$cursor" | grep -q "installed pinning"'
+  restart_log=$(journal_since "$cursor" | sed 's/^pin-hooks: //' | tr '\n' ';')
+  if [[ $restart_log == *removed* ]]; then result upgrade-restart-flushes ok "$restart_log"; else result upgrade-restart-flushes FAIL "the lab does not show the failure: $restart_log"; fi
   check unit-enabled "" systemctl -q is-enabled pin-firewall.service
   check unit-active "" active
   our_objects >"$state/full"
@@ -107,25 +151,6 @@ rewrote() {
   netfilter-persistent) iptables -t nat -S NP-CANARY && ! iptables -t nat -S NP-STALE ;;
   ferm) iptables-legacy -S FERM-CANARY && ! iptables-legacy -S FERM-STALE ;;
   esac
-}
-poll_start() {
-  rm -f /tmp/poll.stop
-  (for _ in $(seq 3000); do
-    [ -e /tmp/poll.stop ] && break
-    if our_masquerade; then echo "1 $(now)"; else echo "0 $(now)"; fi
-  done >/tmp/poll.out) &
-  POLL_PID=$!
-}
-# The time our chain was missing: from the first sample without it to the next one with it.
-poll_gap() {
-  touch /tmp/poll.stop
-  wait "$POLL_PID"
-  awk 'NR == 1 {first = $2} {last = $2} $1 == 0 && !gone {gone = $2} $1 == 1 && gone && !back {back = $2}
-    END {
-      gap = !gone ? "0 ms" : !back ? "not back" : int((back - gone) / 1000000) " ms"
-      every = (NR > 1) ? int((last - first) / (NR - 1) / 1000000) : 0
-      print gap " (sampled every " every " ms)"
-    }' /tmp/poll.out
 }
 # Each case starts from our unit active with all its rules, whatever the case before left.
 fresh() { systemctl start pin-firewall.service && wait_until 30 pinned; }

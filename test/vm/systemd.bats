@@ -74,6 +74,10 @@ assert_results() {
   assert_results apt-wrong-key apt-update apt-install
 }
 
+@test "an upgrade from the previous build re-applies our rules without flushing them (the old restart flushed)" {
+  assert_results apt-install-previous unit-active-previous upgrade-no-gap upgrade-restart-flushes
+}
+
 @test "the unit is enabled and active after install, and our rules are there" {
   assert_results unit-enabled unit-active rules-applied
 }
