@@ -572,6 +572,16 @@ function initProcesses(config, dir, prepare = () => {}) {
   return traced.stderr.split('\n').filter((line) => /execve\(/.test(line) && !/ENOENT/.test(line)).slice(1).map((line) => command(line).replaceAll(dir, '$TMP'));
 }
 
+/** The slowest close() of one `nft -f` of `file` (strace -T), in ms: its netlink socket's release waits in the kernel. */
+function nftCloseWait(file) {
+  if (!fs.existsSync('/usr/bin/strace')) return null;
+  inNs(NS.router, 'nft', ['flush', 'ruleset']);
+  const traced = inNs(NS.router, '/usr/bin/strace', ['-qq', '-T', '-e', 'trace=close', '/usr/sbin/nft', '-f', file]);
+  inNs(NS.router, 'nft', ['flush', 'ruleset']);
+  const waits = [...traced.stderr.matchAll(/^close\(\d+\)\s+= 0 <([\d.]+)>$/gm)].map((match) => Number(match[1]) * 1000);
+  return waits.length ? Math.max(...waits) : null;
+}
+
 // ---------------------------------------------------------------- the report
 
 function versions() {
@@ -619,7 +629,7 @@ function packetTables(results) {
   return { perPacket, perFlow };
 }
 
-function initTable(init, backends) {
+function initTable(init, backends, closeWait) {
   const hello = init.hello.median;
   const helloCpu = init.hello.cpu.median;
   const lines = ['| what | wall ms, median | middle half | x hello-world | CPU ms, median | middle half | x hello-world | peak RSS MB |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
@@ -637,7 +647,7 @@ function initTable(init, backends) {
     lines.push(
       '',
       `CPU time of nft init at 64 uplinks above the hello-world: ${f1(above)} ms. \`nft -f\` alone takes ${f1(nft.cpu.median)} ms CPU and ${f1(nft.median)} ms wall`,
-      `(${f1(nft.median - nft.cpu.median)} ms of it off the CPU: strace shows nft's close() of its netlink socket waiting about 10 ms in the kernel), and`,
+      `(${f1(nft.median - nft.cpu.median)} ms of it off the CPU${closeWait === null ? '' : `; in strace -T of one such run its slowest close(), the netlink socket's, took ${f1(closeWait)} ms`}), and`,
       `spawning it from the runtime costs ${f1(floor.cpu.median - helloCpu - nft.cpu.median)} ms CPU more (the floor program minus the hello-world and nft).`,
       `A limit of 1.2 x the hello-world leaves ${f1(0.2 * helloCpu)} ms CPU (${f1(0.2 * hello)} ms wall) for all of that: no program that starts this runtime and`,
       "commits one nf_tables transaction through nft can meet it. The bar is therefore set against the runtime's floor for the",
@@ -660,7 +670,7 @@ function bars(results, init) {
   return list;
 }
 
-function report({ facts, results, checks, init, backends, notes, processes }) {
+function report({ facts, results, checks, init, backends, notes, processes, closeWait }) {
   const { perPacket, perFlow } = packetTables(results);
   const barList = bars(results, init);
   const deferred = Math.max(...results.map((r) => r.deferred));
@@ -714,7 +724,7 @@ function report({ facts, results, checks, init, backends, notes, processes }) {
     '',
     '## init',
     '',
-    ...initTable(init, backends),
+    ...initTable(init, backends, closeWait),
     '',
     ...(processes.length ? ['Processes one init starts (strace -f, execve):', '', ...processes.map(([name, list]) => `- ${name}: ${list.length ? list.map((p) => `\`${p}\``).join(', ') : 'none'}`), ''] : []),
     '## Bars',
@@ -786,7 +796,8 @@ async function main() {
   const traced = Object.keys(backends).map((backend) => [`${backend} backend, 64 uplinks, empty ruleset`, initProcesses(backends[backend][64], dir)]);
   if (backends.nft) traced.push(['nft backend, 64 uplinks, an iptables-nft nat table present', initProcesses(backends.nft[64], dir, () => inNs(NS.router, 'iptables', ['-t', 'nat', '-N', 'OTHER']))]);
   const processes = traced.filter(([, list]) => list);
-  const text = report({ facts: versions(), results, checks, init, backends, notes, processes });
+  const closeWait = nftPlans[64] ? nftCloseWait(nftPlans[64]) : null;
+  const text = report({ facts: versions(), results, checks, init, backends, notes, processes, closeWait });
   await fs.writeFile(path.join(here, 'PACKETS.md'), text);
   console.log(text);
 }

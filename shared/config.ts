@@ -450,12 +450,12 @@ function findCollision(uplinks: Uplink[], where: (name: string, key: 'mark' | 't
   }
 }
 
-/** The built-in defaults as a Config, for a router with no config file. */
 /** The bits the ip rules match: the uplink's mark, whichever way its connections went. */
 export function ruleMask(config: Config): number {
   return (config.markMask & ~config.outboundBit) >>> 0;
 }
 
+/** The built-in defaults as a Config, for a router with no config file. */
 export function defaultConfig(): Config {
   return { ...parseConfig('', '(built-in defaults)'), source: undefined };
 }

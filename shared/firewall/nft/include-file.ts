@@ -2,7 +2,7 @@
  * The copy of our table that /etc/nftables.conf may include after its `flush ruleset`: then
  * nftables.service's start, restart and reload load our table in the same transaction that
  * flushes everything, with no moment without our rules. Written whole (a new file renamed over
- * the old) at every nft init, removed with our rules.
+ * the old) by the nft init that changes it, removed with our rules.
  */
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
