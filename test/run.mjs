@@ -35,7 +35,7 @@ if (existsSync(report)) {
 // The lab (test/bats) runs once per firewall backend; test/deb builds the package twice and
 // installs it in a Debian 12 chroot (about 2 minutes); test/vm/pppd.bats boots it in qemu with
 // real pppd (about 1 minute, plus 1 to build its cached image once); test/vm/systemd.bats boots
-// it with systemd as PID 1 (about 3 minutes under software emulation, plus 2 to build its image).
+// it with systemd as PID 1 (about 4.5 minutes under software emulation, plus under 1 to build its image once).
 const suitesIn = (dir) => readdirSync(join(root, dir)).filter((name) => name.endsWith('.bats')).map((name) => join(root, dir, name));
 const runs = [
   ...['iptables', 'nft'].map((backend) => ({ name: `the lab on the ${backend} backend`, suites: suitesIn('test/bats'), env: { PIN_HOOKS_LAB_BACKEND: backend } })),
