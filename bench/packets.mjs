@@ -565,6 +565,8 @@ function nftPlan(config, dir, count) {
 function initProcesses(config, dir, prepare = () => {}) {
   if (!fs.existsSync('/usr/bin/strace')) return null;
   inNs(NS.router, 'nft', ['flush', 'ruleset']);
+  // As at boot on a router that never ran the nft backend: no copy of an nft table of ours.
+  fs.rmSync(path.join(dir, 'nft.d'), { recursive: true, force: true });
   prepare();
   const traced = inNs(NS.router, '/usr/bin/strace', ['-f', '-qq', '-s', '512', '-e', 'trace=execve', '-e', 'signal=none', BIN, 'firewall', '--config', config, 'init']);
   inNs(NS.router, 'nft', ['flush', 'ruleset']);
