@@ -57,6 +57,11 @@ export function unsafeDirectoryReason(path: string, stat: (directory: string) =>
   return undefined;
 }
 
+/** Why a file the hooks act on as root may have been put there by someone else, if it may. */
+function unsafeFileReason(path: string, stats: Pick<Stats, 'uid' | 'mode'>): string | undefined {
+  return unsafeConfigReason(stats)?.replace('FILE', path) ?? unsafeDirectoryReason(path);
+}
+
 /**
  * A file the config names (a route list): held to the config's own rules, since the hooks act
  * on it as root. `key` says where it is named, e.g. "[uplink ppp1] routes_file".
@@ -69,7 +74,7 @@ export function readTrustedFile(path: string, key: string): string {
     throw new ConfigError(`cannot read the file ${key} names: ${(error as NodeJS.ErrnoException).code}; create it or fix ${key}`, path);
   }
   if (!stats.isFile()) throw new ConfigError(`${key} names something that is not a regular file`, path);
-  const unsafe = unsafeConfigReason(stats)?.replace('FILE', path) ?? unsafeDirectoryReason(path);
+  const unsafe = unsafeFileReason(path, stats);
   if (unsafe) throw new ConfigError(`refusing the file ${key} names, which ${unsafe}`, path);
   return readFileSync(path, 'utf8');
 }
@@ -84,7 +89,7 @@ export function loadConfig(choice: ConfigChoice): Config {
     throw new ConfigError(`cannot read config: ${code ?? (error as Error).message}; check the path given by --config or PIN_HOOKS_CONFIG`, choice.path);
   }
   if (!stats.isFile()) throw new ConfigError('config is not a regular file', choice.path);
-  const unsafe = unsafeConfigReason(stats)?.replace('FILE', choice.path) ?? unsafeDirectoryReason(choice.path);
+  const unsafe = unsafeFileReason(choice.path, stats);
   if (unsafe) throw new ConfigError(`refusing config that ${unsafe}`, choice.path);
   return parseConfig(readFileSync(choice.path, 'utf8'), choice.path);
 }

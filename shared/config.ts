@@ -197,23 +197,19 @@ const nftFile: Parse<string> = (raw) => {
   return path;
 };
 
-const firewallChoice: Parse<FirewallChoice> = (raw) => {
-  const text = raw.trim();
-  if (text === 'auto' || text === 'nft' || text === 'iptables') return text;
-  throw new Error(`"${raw}" is not auto, nft or iptables`);
-};
+/** A word out of a few: "is not a, b or c" otherwise. */
+function oneOf<T extends string>(...words: T[]): Parse<T> {
+  const said = `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+  return (raw) => {
+    const text = raw.trim();
+    if ((words as string[]).includes(text)) return text as T;
+    throw new Error(`"${raw}" is not ${said}`);
+  };
+}
 
-const failback: Parse<Failback> = (raw) => {
-  const text = raw.trim();
-  if (text === 'keep' || text === 'move') return text;
-  throw new Error(`"${raw}" is not keep or move`);
-};
-
-const rpFilter: Parse<RpFilterPolicy> = (raw) => {
-  const text = raw.trim();
-  if (text === 'loose' || text === 'leave') return text;
-  throw new Error(`"${raw}" is not loose or leave`);
-};
+const firewallChoice = oneOf<FirewallChoice>('auto', 'nft', 'iptables');
+const failback = oneOf<Failback>('keep', 'move');
+const rpFilter = oneOf<RpFilterPolicy>('loose', 'leave');
 
 // ---- the schema: section -> key -> how to parse and where it goes ----
 
@@ -405,7 +401,7 @@ function deriveUplink(name: string, position: number, override: UplinkOverride, 
     throw new DeriveError(`uplink ${name}: cannot derive a unit number from a name that is not pppN; set "unit = N" in [uplink ${name}]`, 'unit');
   }
   const markValue = override.mark ?? unit + 1;
-  const mark = markInMask(markValue, (settings.markMask & ~outboundBit) >>> 0);
+  const mark = markInMask(markValue, ruleMask({ markMask: settings.markMask, outboundBit }));
   if (mark === undefined) {
     const beside = outboundBit === 0 ? '' : ` beside the direction bit ${hex(outboundBit)} that failback = move takes`;
     throw new DeriveError(
@@ -451,7 +447,7 @@ function findCollision(uplinks: Uplink[], where: (name: string, key: 'mark' | 't
 }
 
 /** The bits the ip rules match: the uplink's mark, whichever way its connections went. */
-export function ruleMask(config: Config): number {
+export function ruleMask(config: Pick<Config, 'markMask' | 'outboundBit'>): number {
   return (config.markMask & ~config.outboundBit) >>> 0;
 }
 

@@ -15,22 +15,28 @@ function logged(): { log: Log; stderr: string[] } {
   return { log, stderr };
 }
 
+/** A stand-in for journald's stream socket: what one connection to it sent. */
+function journalSocket(): { path: string; received: Promise<string> } {
+  const path = join(dir, `journal-${Math.random().toString(36).slice(2)}.sock`);
+  const received = new Promise<string>((resolve) => {
+    const server = createServer((connection) => {
+      let text = '';
+      connection.on('data', (chunk) => (text += chunk.toString()));
+      connection.on('end', () => (server.close(), resolve(text)));
+    }).listen(path);
+  });
+  return { path, received };
+}
+
 describe('the log', () => {
   it('writes every line to stderr at once, tagged', () => {
     expect(logged().stderr).toEqual(['pin-hooks: ip-up: ppp0 up: table 100\n', 'pin-hooks: ip-up: PPP_REMOTE "x" is not an IPv4 address\n']);
   });
 
   it("sends the lines to journald's stream socket with the pin-hooks identifier and each line's priority", async () => {
-    const socket = join(dir, 'journal.sock');
-    const received = new Promise<string>((resolve) => {
-      const server = createServer((connection) => {
-        let text = '';
-        connection.on('data', (chunk) => (text += chunk.toString()));
-        connection.on('end', () => (server.close(), resolve(text)));
-      }).listen(socket);
-    });
-    await logged().log.finish({ journal: socket, devLog: join(dir, 'absent'), logger: '/nonexistent' });
-    expect(await received).toBe('pin-hooks\n\n6\n1\n0\n0\n0\n<6>ip-up: ppp0 up: table 100\n<3>ip-up: PPP_REMOTE "x" is not an IPv4 address\n');
+    const journal = journalSocket();
+    await logged().log.finish({ journal: journal.path, devLog: join(dir, 'absent'), logger: '/nonexistent' });
+    expect(await journal.received).toBe('pin-hooks\n\n6\n1\n0\n0\n0\n<6>ip-up: ppp0 up: table 100\n<3>ip-up: PPP_REMOTE "x" is not an IPv4 address\n');
   });
 
   it('falls back to one logger call with daemon-facility priorities when there is no journald', async () => {
@@ -64,18 +70,6 @@ describe('a message of several lines', () => {
 });
 
 describe('under a systemd unit, where stderr is a journald stream', () => {
-  function journalSocket(): { path: string; received: Promise<string> } {
-    const path = join(dir, `journal-${Math.random().toString(36).slice(2)}.sock`);
-    const received = new Promise<string>((resolve) => {
-      const server = createServer((connection) => {
-        let text = '';
-        connection.on('data', (chunk) => (text += chunk.toString()));
-        connection.on('end', () => (server.close(), resolve(text)));
-      }).listen(path);
-    });
-    return { path, received };
-  }
-
   it('knows stderr is the journal only when JOURNAL_STREAM names its device and inode', () => {
     const { dev, ino } = fstatSync(2, { bigint: true });
     expect(stderrIsJournal({ JOURNAL_STREAM: `${dev}:${ino}` })).toBe(true);
